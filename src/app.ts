@@ -1,0 +1,100 @@
+/**
+ * Starts and stops a whole Clawfleet instance: dependencies, runtime manager, model channels, the HTTP server
+ * and its background work. `clawfleet serve` is a thin wrapper around {@link startClawfleet}.
+ */
+import type { FastifyInstance } from "fastify";
+import { registerAdminApi } from "./admin/routes.js";
+import type { ClawfleetConfig } from "./config/schema.js";
+import { resolveAdminToken, type AdminTokenResult } from "./control/admin-token.js";
+import { createDeps, type Dependencies } from "./deps.js";
+import { registerModelGateway } from "./gateway/routes.js";
+import { ModelChannelListeners } from "./gateway/model-channels.js";
+import { buildServer } from "./http/server.js";
+import { registerIngress } from "./ingress/routes.js";
+import type { Logger } from "./observability/logger.js";
+import { RuntimeManager } from "./runtime/manager.js";
+
+export const VERSION = "0.1.0";
+
+/** A running instance. */
+export interface RunningClawfleet {
+  app: FastifyInstance;
+  deps: Dependencies;
+  runtimes: RuntimeManager;
+  adminToken: AdminTokenResult;
+  /** Base URL it listens on, e.g. `http://127.0.0.1:8420`. */
+  url: string;
+  /** Stops accepting requests, stops every runtime gracefully, closes the database. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** How often last-used times of keys are written to the store, in ms. */
+const KEY_USAGE_FLUSH_MS = 5_000;
+
+/** Starts Clawfleet with a validated config and listens on `server.host:server.port`. */
+export async function startClawfleet(config: ClawfleetConfig, logger: Logger): Promise<RunningClawfleet> {
+  const adminToken = resolveAdminToken(config.dataDir, config.adminToken);
+  const deps = await createDeps(config, logger);
+  let closing = false;
+  const app = await buildServer({
+    logger,
+    bodyLimitBytes: config.server.bodyLimitBytes,
+    requestTimeoutMs: config.server.requestTimeoutMs,
+    isReady: async () => !closing && (await deps.store.ping()),
+  });
+  const modelChannels = new ModelChannelListeners(() => app.server, logger.child({ component: "model-channels" }));
+  const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
+  const runtimes = new RuntimeManager(
+    deps.driver,
+    deps.tenants,
+    modelChannels,
+    {
+      startTimeoutMs: config.runtime.startTimeoutMs,
+      idleTimeoutMs: config.runtime.idleTimeoutMs,
+      stopGraceMs: config.runtime.stopGraceMs,
+      restartInitialBackoffMs: config.runtime.restartInitialBackoffMs,
+      restartMaxBackoffMs: config.runtime.restartMaxBackoffMs,
+      restartMaxAttempts: config.runtime.restartMaxAttempts,
+      uidFor: (tenantNumber) => (isRoot && deps.driver.sandboxed ? config.runtime.uidBase + tenantNumber : null),
+      modelIds: () => deps.router.runtimeModelIds(),
+    },
+    logger.child({ component: "runtime-manager" }),
+  );
+
+  await registerAdminApi(app, { adminToken: adminToken.token, tenants: deps.tenants, runtimes, clients: deps.clients, sandboxed: deps.driver.sandboxed, version: VERSION });
+  await registerModelGateway(app, { snapshots: deps.snapshots, router: deps.router, providers: deps.providers, keyUsage: deps.keyUsage, now: deps.now });
+  await registerIngress(app, { snapshots: deps.snapshots, runtimes, clients: deps.clients, keyUsage: deps.keyUsage, now: deps.now });
+
+  const flushKeyUsage = () => deps.store.apiKeys.touch(deps.keyUsage.drain()).catch((error: unknown) => logger.warn({ err: error }, "key usage flush failed"));
+  const flushTimer = setInterval(flushKeyUsage, KEY_USAGE_FLUSH_MS);
+  flushTimer.unref();
+
+  await app.listen({ host: config.server.host, port: config.server.port });
+  const address = app.server.address();
+  const port = typeof address === "object" && address !== null ? address.port : config.server.port;
+  const url = `http://${config.server.host.includes(":") ? `[${config.server.host}]` : config.server.host}:${port}`;
+
+  let closed: Promise<void> | null = null;
+  return {
+    app,
+    deps,
+    runtimes,
+    adminToken,
+    url,
+    close() {
+      closed ??= (async () => {
+        closing = true;
+        clearInterval(flushTimer);
+        logger.info("shutting down: stopping runtimes");
+        await runtimes.shutdown();
+        await app.close();
+        await deps.clients.closeAll();
+        await Promise.all([...deps.providers.values()].map((provider) => provider.close()));
+        await flushKeyUsage();
+        await deps.store.close();
+        logger.info("shut down");
+      })();
+      return closed;
+    },
+  };
+}

@@ -1,0 +1,69 @@
+/**
+ * A small client of the admin API for the CLI. Every CLI command except `serve` goes through it: the CLI has
+ * no private path into the database.
+ */
+import { readFileSync } from "node:fs";
+import path from "node:path";
+
+/** Failure reported by the admin API (its `CF_*` code and message) or by the connection. */
+export class AdminApiError extends Error {
+  constructor(readonly status: number, readonly code: string, message: string) {
+    super(message);
+    this.name = "AdminApiError";
+  }
+}
+
+export interface AdminClientOptions {
+  /** Base URL of Clawfleet, e.g. `http://127.0.0.1:8420`. */
+  url: string;
+  token: string;
+}
+
+/**
+ * Where the admin token comes from: `--admin-token`, else `CLAWFLEET_ADMIN_TOKEN`, else
+ * `<data-dir>/admin-token` (written by `clawfleet serve` on first start).
+ */
+export function resolveCliAdminToken(explicit: string | undefined, dataDir: string): string {
+  if (explicit) return explicit;
+  if (process.env.CLAWFLEET_ADMIN_TOKEN) return process.env.CLAWFLEET_ADMIN_TOKEN;
+  const filePath = path.resolve(dataDir, "admin-token");
+  try {
+    return readFileSync(filePath, "utf8").trim();
+  } catch {
+    throw new AdminApiError(0, "CF_AUTH_MISSING", `no admin token: pass --admin-token, set CLAWFLEET_ADMIN_TOKEN, or run where ${filePath} exists`);
+  }
+}
+
+export class AdminClient {
+  constructor(private readonly options: AdminClientOptions) {}
+
+  /** Sends one request; resolves the parsed JSON (or text) body; throws {@link AdminApiError} on any failure. */
+  async request<T>(method: string, apiPath: string, body?: unknown): Promise<T> {
+    let response: Response;
+    try {
+      response = await fetch(`${this.options.url.replace(/\/+$/, "")}/admin/v1${apiPath}`, {
+        method,
+        headers: { authorization: `Bearer ${this.options.token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+        body: body === undefined ? null : JSON.stringify(body),
+      });
+    } catch (error) {
+      const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : String(error);
+      throw new AdminApiError(0, "CF_UNREACHABLE", `cannot reach Clawfleet at ${this.options.url} (${cause}); is \`clawfleet serve\` running?`);
+    }
+    const text = await response.text();
+    if (!response.ok) {
+      let code = `HTTP_${response.status}`;
+      let message = text;
+      try {
+        const parsed = JSON.parse(text) as { error?: { code?: string; message?: string } };
+        code = parsed.error?.code ?? code;
+        message = parsed.error?.message ?? message;
+      } catch {
+        // not JSON: keep the text
+      }
+      throw new AdminApiError(response.status, code, message);
+    }
+    if (text.length === 0) return undefined as T;
+    return (response.headers.get("content-type") ?? "").includes("application/json") ? (JSON.parse(text) as T) : (text as T);
+  }
+}

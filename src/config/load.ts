@@ -1,0 +1,206 @@
+/**
+ * Loads Clawfleet's configuration from, lowest precedence first: built-in defaults, `clawfleet.yaml`,
+ * `CLAWFLEET_*` environment variables, command-line flags. Every problem in every source is collected and
+ * reported in one {@link ConfigError}; loading has no side effects (it reads the file and `env`, nothing else).
+ */
+import { readFileSync, existsSync } from "node:fs";
+import path from "node:path";
+import { parseDocument } from "yaml";
+import type { z } from "zod";
+import { ClawfleetError } from "../contracts/errors.js";
+import { configSchema, type ClawfleetConfig, type ModelRouteConfig, type ProviderConfig } from "./schema.js";
+
+/** Environment variables read by Clawfleet and the config path each one sets. Documented in the README. */
+export const ENVIRONMENT_VARIABLES: ReadonlyArray<{ name: string; path: string[] }> = [
+  { name: "CLAWFLEET_HOST", path: ["server", "host"] },
+  { name: "CLAWFLEET_PORT", path: ["server", "port"] },
+  { name: "CLAWFLEET_BODY_LIMIT_BYTES", path: ["server", "bodyLimitBytes"] },
+  { name: "CLAWFLEET_DATA_DIR", path: ["dataDir"] },
+  { name: "CLAWFLEET_ADMIN_TOKEN", path: ["adminToken"] },
+  { name: "CLAWFLEET_LOG_LEVEL", path: ["logLevel"] },
+  { name: "CLAWFLEET_RUNTIME_SANDBOX", path: ["runtime", "sandbox"] },
+  { name: "CLAWFLEET_RUNTIME_START_TIMEOUT_MS", path: ["runtime", "startTimeoutMs"] },
+  { name: "CLAWFLEET_RUNTIME_IDLE_TIMEOUT_MS", path: ["runtime", "idleTimeoutMs"] },
+  { name: "CLAWFLEET_RUNTIME_NODE_PATH", path: ["runtime", "nodePath"] },
+  { name: "CLAWFLEET_RUNTIME_OPENCLAW_DIR", path: ["runtime", "openclawDir"] },
+];
+
+/** Flags of `clawfleet serve` that override config (undefined = not given). */
+export interface ConfigFlags {
+  config?: string | undefined;
+  host?: string | undefined;
+  port?: string | number | undefined;
+  dataDir?: string | undefined;
+}
+
+/** Something the operator must see at start (e.g. "no provider configured, using mock"). */
+export interface ConfigNotice {
+  level: "warn" | "info";
+  message: string;
+}
+
+export interface LoadedConfig {
+  config: ClawfleetConfig;
+  /** The config file that was read, if any (absolute path). */
+  configFile: string | null;
+  notices: ConfigNotice[];
+}
+
+/** Thrown when any source is invalid; `problems` lists every one as `source: path: message`. */
+export class ConfigError extends ClawfleetError {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super("CF_CONFIG_INVALID", `invalid configuration:\n  - ${problems.join("\n  - ")}`, { details: { problems } });
+    this.problems = problems;
+  }
+}
+
+type PlainObject = Record<string, unknown>;
+
+function isPlainObject(value: unknown): value is PlainObject {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function setPath(target: PlainObject, keys: string[], value: unknown): void {
+  let cursor = target;
+  keys.slice(0, -1).forEach((key) => {
+    if (!isPlainObject(cursor[key])) cursor[key] = {};
+    cursor = cursor[key] as PlainObject;
+  });
+  cursor[keys[keys.length - 1] as string] = value;
+}
+
+function mergeLayers(base: PlainObject, layer: PlainObject): PlainObject {
+  const result: PlainObject = { ...base };
+  for (const [key, value] of Object.entries(layer)) {
+    result[key] = isPlainObject(value) && isPlainObject(result[key]) ? mergeLayers(result[key] as PlainObject, value) : value;
+  }
+  return result;
+}
+
+function readConfigFile(filePath: string, problems: string[]): PlainObject {
+  let text: string;
+  try {
+    text = readFileSync(filePath, "utf8");
+  } catch (error) {
+    problems.push(`${filePath}: cannot read (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+    return {};
+  }
+  const document = parseDocument(text, { prettyErrors: true });
+  if (document.errors.length > 0) {
+    for (const error of document.errors) problems.push(`${filePath}: ${error.message.split("\n")[0]}`);
+    return {};
+  }
+  const value: unknown = document.toJS();
+  if (value === null || value === undefined) return {};
+  if (!isPlainObject(value)) {
+    problems.push(`${filePath}: the top level must be a mapping`);
+    return {};
+  }
+  return value;
+}
+
+function formatIssues(source: string, issues: z.core.$ZodIssue[]): string[] {
+  return issues.map((issue) => `${source}: ${issue.path.length > 0 ? issue.path.join(".") : "(root)"}: ${issue.message}`);
+}
+
+/**
+ * Providers from the environment with the SDKs' standard variables (`OPENAI_API_KEY` + `OPENAI_BASE_URL`)
+ * when the file configures none; the built-in `mock` provider when there is nothing at all.
+ */
+function providersFromEnvironment(env: NodeJS.ProcessEnv, notices: ConfigNotice[]): { providers: ProviderConfig[]; models: ModelRouteConfig[] } {
+  const defaultModel = env.CLAWFLEET_DEFAULT_MODEL;
+  if (env.OPENAI_API_KEY) {
+    const model = defaultModel ?? "gpt-4o-mini";
+    notices.push({ level: "info", message: `model provider: openai at ${env.OPENAI_BASE_URL ?? "https://api.openai.com/v1"} (default model ${model})` });
+    return {
+      providers: [{ id: "openai", kind: "openai", baseUrl: env.OPENAI_BASE_URL ?? "https://api.openai.com/v1", apiKeyEnv: "OPENAI_API_KEY", models: [model] }],
+      models: [{ alias: "default", provider: "openai", model }],
+    };
+  }
+  notices.push({
+    level: "warn",
+    message:
+      "NO MODEL PROVIDER CONFIGURED: using the built-in mock provider (canned answers). Set OPENAI_API_KEY (and OPENAI_BASE_URL) or configure providers in clawfleet.yaml.",
+  });
+  return { providers: [{ id: "mock", kind: "mock", models: ["mock-1"] }], models: [{ alias: "default", provider: "mock", model: "mock-1" }] };
+}
+
+function crossCheck(config: ClawfleetConfig, problems: string[]): void {
+  const providerIds = new Set<string>();
+  config.providers.forEach((provider, index) => {
+    if (providerIds.has(provider.id)) problems.push(`config: providers.${index}.id: duplicate provider id "${provider.id}"`);
+    providerIds.add(provider.id);
+    if (provider.kind === "openai" && !provider.baseUrl) problems.push(`config: providers.${index}.baseUrl: required for kind openai`);
+  });
+  const aliases = new Set<string>();
+  config.models.forEach((route, index) => {
+    if (aliases.has(route.alias)) problems.push(`config: models.${index}.alias: duplicate alias "${route.alias}"`);
+    aliases.add(route.alias);
+    if (!providerIds.has(route.provider)) problems.push(`config: models.${index}.provider: unknown provider "${route.provider}"`);
+  });
+}
+
+/**
+ * Builds the configuration. `cwd` anchors relative paths (`dataDir`, the config file).
+ * @throws ConfigError listing every problem found in every source.
+ */
+export function loadConfig(options: { flags?: ConfigFlags; env?: NodeJS.ProcessEnv; cwd?: string } = {}): LoadedConfig {
+  const env = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
+  const flags = options.flags ?? {};
+  const problems: string[] = [];
+  const notices: ConfigNotice[] = [];
+
+  const explicitFile = flags.config ?? env.CLAWFLEET_CONFIG;
+  const candidate = path.resolve(cwd, explicitFile ?? "clawfleet.yaml");
+  let configFile: string | null = null;
+  let fileLayer: PlainObject = {};
+  if (explicitFile !== undefined || existsSync(candidate)) {
+    configFile = candidate;
+    fileLayer = readConfigFile(candidate, problems);
+  }
+  const fileResult = configSchema.safeParse(fileLayer);
+  if (!fileResult.success) problems.push(...formatIssues(configFile ?? "config", fileResult.error.issues));
+
+  const environmentLayer: PlainObject = {};
+  for (const variable of ENVIRONMENT_VARIABLES) {
+    const value = env[variable.name];
+    if (value !== undefined && value !== "") setPath(environmentLayer, variable.path, value);
+  }
+  const flagLayer: PlainObject = {};
+  if (flags.host !== undefined) setPath(flagLayer, ["server", "host"], flags.host);
+  if (flags.port !== undefined) setPath(flagLayer, ["server", "port"], flags.port);
+  if (flags.dataDir !== undefined) setPath(flagLayer, ["dataDir"], flags.dataDir);
+
+  const merged = mergeLayers(mergeLayers(fileLayer, environmentLayer), flagLayer);
+  const result = configSchema.safeParse(merged);
+  if (!result.success) {
+    // File problems were already reported against the file; report what env/flags added.
+    const fileProblemPaths = new Set(fileResult.success ? [] : fileResult.error.issues.map((issue) => issue.path.join(".")));
+    const rest = result.error.issues.filter((issue) => !fileProblemPaths.has(issue.path.join(".")));
+    problems.push(...formatIssues("environment/flags", rest));
+    throw new ConfigError(problems);
+  }
+  const config = result.data;
+  if (config.providers.length === 0) {
+    const fromEnvironment = providersFromEnvironment(env, notices);
+    config.providers = fromEnvironment.providers;
+    if (config.models.length === 0) config.models = fromEnvironment.models;
+  }
+  if (config.models.length === 0) {
+    const first = config.providers[0];
+    const model = first?.models[0];
+    if (first && model) config.models = [{ alias: "default", provider: first.id, model }];
+    else problems.push("config: models: no model route and no provider model to default to");
+  }
+  for (const provider of config.providers) {
+    if (provider.kind === "openai" && !provider.apiKey && !(provider.apiKeyEnv && env[provider.apiKeyEnv])) {
+      problems.push(`config: providers.${provider.id}: no API key (set apiKeyEnv to a variable that is set, or apiKey)`);
+    }
+  }
+  crossCheck(config, problems);
+  if (problems.length > 0) throw new ConfigError(problems);
+  config.dataDir = path.resolve(cwd, config.dataDir);
+  return { config, configFile, notices };
+}

@@ -1,0 +1,80 @@
+/**
+ * The one error type of Clawfleet and its stable code catalog.
+ *
+ * Every failure the platform reports to a caller is a {@link ClawfleetError} with a code from
+ * {@link ERROR_CATALOG}. The code decides the HTTP status and whether a retry can help; the mapping to
+ * HTTP bodies (OpenAI shape on OpenAI paths, Clawfleet shape elsewhere) happens in exactly one place,
+ * `src/http/error-mapping.ts`. Codes are public contract: never rename one, only add.
+ * Model: fastify `lib/errors.js`, vercel/ai `APICallError.isRetryable`.
+ */
+
+/** Stable error codes, their HTTP status (RFC 9110) and whether retrying the same request can succeed. */
+export const ERROR_CATALOG = {
+  CF_BAD_REQUEST: { status: 400, retryable: false, type: "invalid_request_error" },
+  CF_INVALID_JSON: { status: 400, retryable: false, type: "invalid_request_error" },
+  CF_VALIDATION_FAILED: { status: 400, retryable: false, type: "invalid_request_error" },
+  CF_AUTH_MISSING: { status: 401, retryable: false, type: "authentication_error" },
+  CF_AUTH_INVALID_TOKEN: { status: 401, retryable: false, type: "authentication_error" },
+  CF_AUTH_KEY_EXPIRED: { status: 401, retryable: false, type: "authentication_error" },
+  CF_AUTH_KEY_REVOKED: { status: 401, retryable: false, type: "authentication_error" },
+  CF_FORBIDDEN_TENANT: { status: 403, retryable: false, type: "permission_error" },
+  CF_FORBIDDEN_SCOPE: { status: 403, retryable: false, type: "permission_error" },
+  CF_FORBIDDEN_CHANNEL: { status: 403, retryable: false, type: "permission_error" },
+  CF_NOT_FOUND: { status: 404, retryable: false, type: "not_found_error" },
+  CF_TENANT_NOT_FOUND: { status: 404, retryable: false, type: "not_found_error" },
+  CF_KEY_NOT_FOUND: { status: 404, retryable: false, type: "not_found_error" },
+  CF_MODEL_NOT_FOUND: { status: 404, retryable: false, type: "not_found_error" },
+  CF_METHOD_NOT_ALLOWED: { status: 405, retryable: false, type: "invalid_request_error" },
+  CF_TENANT_EXISTS: { status: 409, retryable: false, type: "conflict_error" },
+  CF_PAYLOAD_TOO_LARGE: { status: 413, retryable: false, type: "invalid_request_error" },
+  CF_UNSUPPORTED_MEDIA_TYPE: { status: 415, retryable: false, type: "invalid_request_error" },
+  CF_RATE_LIMITED: { status: 429, retryable: true, type: "rate_limit_error" },
+  CF_INTERNAL: { status: 500, retryable: false, type: "api_error" },
+  CF_UPSTREAM_ERROR: { status: 502, retryable: true, type: "api_error" },
+  CF_UPSTREAM_UNREACHABLE: { status: 502, retryable: true, type: "api_error" },
+  CF_RUNTIME_UNAVAILABLE: { status: 503, retryable: true, type: "api_error" },
+  CF_RUNTIME_START_FAILED: { status: 503, retryable: true, type: "api_error" },
+  CF_SHUTTING_DOWN: { status: 503, retryable: true, type: "api_error" },
+  CF_UPSTREAM_TIMEOUT: { status: 504, retryable: true, type: "api_error" },
+  CF_RUNTIME_START_TIMEOUT: { status: 504, retryable: true, type: "api_error" },
+  CF_CONFIG_INVALID: { status: 500, retryable: false, type: "api_error" },
+} as const satisfies Record<string, { status: number; retryable: boolean; type: string }>;
+
+/** A stable Clawfleet error code such as `CF_AUTH_INVALID_TOKEN`. */
+export type ErrorCode = keyof typeof ERROR_CATALOG;
+
+/** Structured, JSON-serialisable context attached to an error (never secrets). */
+export type ErrorDetails = Record<string, unknown>;
+
+/**
+ * A failure with a stable code. `status` and `retryable` come from the catalog unless overridden
+ * (an upstream's own status, for instance). `details` is returned to the caller, so it must not carry
+ * secrets or prompt bodies.
+ */
+export class ClawfleetError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly retryable: boolean;
+  readonly details: ErrorDetails | undefined;
+  /** Seconds a caller should wait before retrying (sent as `Retry-After`), when known. */
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { details?: ErrorDetails; status?: number; cause?: unknown; retryAfterSeconds?: number } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "ClawfleetError";
+    this.code = code;
+    this.status = options.status ?? ERROR_CATALOG[code].status;
+    this.retryable = ERROR_CATALOG[code].retryable;
+    this.details = options.details;
+    this.retryAfterSeconds = options.retryAfterSeconds;
+  }
+}
+
+/** True when `value` is a {@link ClawfleetError} (also across module copies, by shape). */
+export function isClawfleetError(value: unknown): value is ClawfleetError {
+  return value instanceof ClawfleetError;
+}

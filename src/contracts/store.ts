@@ -1,0 +1,73 @@
+/**
+ * Storage contracts: the repositories the control plane uses. Implemented once over Kysely
+ * (`src/store/repositories.ts`) for every SQL dialect; SQLite today, PostgreSQL as a second dialect.
+ * Times are epoch milliseconds; JSON columns hold text.
+ */
+
+/** A tenant: one customer, team or user with its own runtime. */
+export interface TenantRecord {
+  /** `^[a-z0-9][a-z0-9-]{0,62}$`; appears in URLs (`/t/{id}/…`). */
+  id: string;
+  /** Stable small integer, unique across tenants ever created; the runtime's uid is `uidBase + number`. */
+  number: number;
+  /** Permission profile name. */
+  profile: string;
+  /** The tenant's own operational OpenClaw settings (platform-managed keys are merged over them). */
+  settings: Record<string, unknown>;
+  createdAtMs: number;
+}
+
+/** What a key may be used for: `chat` = the ingress (`/t/{tenant}/…`), `model` = the model gateway directly. */
+export type KeyScope = "chat" | "model" | "admin";
+
+/** Who holds a key: a tenant's caller (`tenant`) or the tenant's runtime itself (`runtime`, a virtual key). */
+export type KeyKind = "tenant" | "runtime";
+
+/** A stored API key. Only the SHA-256 of the key is stored; the key itself is shown once. */
+export interface ApiKeyRecord {
+  /** Public id, embedded in the key (`cf_<kind>_<id>_<secret>`), used to find the record. */
+  id: string;
+  tenantId: string;
+  kind: KeyKind;
+  scopes: KeyScope[];
+  /** Hex SHA-256 of the whole key string. */
+  hash: string;
+  createdAtMs: number;
+  expiresAtMs: number | null;
+  revokedAtMs: number | null;
+  lastUsedAtMs: number | null;
+}
+
+export interface TenantRepository {
+  /** @throws ClawfleetError CF_TENANT_EXISTS when the id is taken. */
+  create(input: { id: string; profile: string; settings?: Record<string, unknown> }): Promise<TenantRecord>;
+  get(id: string): Promise<TenantRecord | null>;
+  list(): Promise<TenantRecord[]>;
+  /** Replaces the tenant's settings; returns the updated record or null if unknown. */
+  updateSettings(id: string, settings: Record<string, unknown>): Promise<TenantRecord | null>;
+  /** Deletes the tenant and its keys; false when unknown. */
+  delete(id: string): Promise<boolean>;
+}
+
+export interface ApiKeyRepository {
+  insert(record: ApiKeyRecord): Promise<void>;
+  get(id: string): Promise<ApiKeyRecord | null>;
+  listByTenant(tenantId: string): Promise<ApiKeyRecord[]>;
+  /** All keys that are neither revoked nor expired at `nowMs` (the snapshot's source). */
+  listActive(nowMs: number): Promise<ApiKeyRecord[]>;
+  /** Marks a key revoked; false when unknown or not the tenant's. */
+  revoke(tenantId: string, id: string, nowMs: number): Promise<boolean>;
+  /** Revokes every key of a kind for a tenant (e.g. the previous runtime virtual key on restart). */
+  revokeAllOfKind(tenantId: string, kind: KeyKind, nowMs: number): Promise<number>;
+  /** Records last-used times in one batch. */
+  touch(lastUsed: ReadonlyMap<string, number>): Promise<void>;
+}
+
+/** The storage the control plane is built on. */
+export interface Store {
+  tenants: TenantRepository;
+  apiKeys: ApiKeyRepository;
+  /** True when the database answers a trivial query. */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}

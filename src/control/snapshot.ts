@@ -1,0 +1,63 @@
+/**
+ * The versioned in-memory snapshot of policy the data plane reads (tenants and active keys). The control
+ * plane rebuilds it from the store after every change; the hot path never queries the database.
+ * Model: envoy ai-gateway `internal/filterapi/filterconfig.go`.
+ */
+import type { ApiKeyRecord, Store, TenantRecord } from "../contracts/store.js";
+
+/** An immutable view of tenants and active (not revoked) keys at one version. */
+export interface PolicySnapshot {
+  /** Increases by one on every rebuild. */
+  readonly version: number;
+  readonly builtAtMs: number;
+  readonly tenants: ReadonlyMap<string, TenantRecord>;
+  /** Active keys by public key id. Expiry is still checked per use. */
+  readonly keys: ReadonlyMap<string, ApiKeyRecord>;
+}
+
+/** Holds the current snapshot and rebuilds it on demand; readers call {@link SnapshotPublisher.current}. */
+export class SnapshotPublisher {
+  private snapshot: PolicySnapshot = { version: 0, builtAtMs: 0, tenants: new Map(), keys: new Map() };
+  private rebuilding: Promise<PolicySnapshot> | null = null;
+  private rebuildAgain = false;
+
+  constructor(private readonly store: Store, private readonly now: () => number = Date.now) {}
+
+  /** The snapshot in force. O(1), no I/O. */
+  current(): PolicySnapshot {
+    return this.snapshot;
+  }
+
+  /**
+   * Rebuilds from the store and publishes. Concurrent calls coalesce, but a call made while a rebuild runs
+   * always triggers one more rebuild, so a change committed before the call is visible when it resolves.
+   */
+  async refresh(): Promise<PolicySnapshot> {
+    if (this.rebuilding) {
+      this.rebuildAgain = true;
+      return this.rebuilding.then(() => this.refresh());
+    }
+    this.rebuilding = this.build();
+    try {
+      return await this.rebuilding;
+    } finally {
+      this.rebuilding = null;
+      if (this.rebuildAgain) {
+        this.rebuildAgain = false;
+        await this.refresh();
+      }
+    }
+  }
+
+  private async build(): Promise<PolicySnapshot> {
+    const nowMs = this.now();
+    const [tenants, keys] = await Promise.all([this.store.tenants.list(), this.store.apiKeys.listActive(nowMs)]);
+    this.snapshot = {
+      version: this.snapshot.version + 1,
+      builtAtMs: nowMs,
+      tenants: new Map(tenants.map((tenant) => [tenant.id, tenant])),
+      keys: new Map(keys.map((key) => [key.id, key])),
+    };
+    return this.snapshot;
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * The ingress: `/t/{tenant}/…` over HTTP and WebSocket to the tenant's own runtime. Order for every request:
+ * request id → authenticate tenant key (before the body is read) → body checks → ensure the runtime is ready
+ * (starting it on demand; the caller waits, bounded) → proxy with the runtime token injected.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type {} from "@fastify/websocket";
+import { errors as undiciErrors } from "undici";
+import type { KeyUsageRecorder } from "../auth/authenticate.js";
+import { ClawfleetError } from "../contracts/errors.js";
+import type { SnapshotPublisher } from "../control/snapshot.js";
+import type { RuntimeManager } from "../runtime/manager.js";
+import { callerResponseHeaders, runtimeRequestHeaders } from "./headers.js";
+import { authenticateTenantCaller } from "./tenant-auth.js";
+import type { RuntimeClientPool } from "./upstream-pool.js";
+import { proxyWebSocket } from "./websocket-proxy.js";
+
+export interface IngressDependencies {
+  snapshots: SnapshotPublisher;
+  runtimes: RuntimeManager;
+  clients: RuntimeClientPool;
+  keyUsage: KeyUsageRecorder;
+  now: () => number;
+}
+
+interface TenantParams {
+  tenant: string;
+}
+
+const TENANT_PREFIX = /^\/t\/[^/?]+/;
+
+/** The path (and query) to send to the runtime: the request URL without `/t/{tenant}`. */
+export function runtimePath(url: string): string {
+  const rest = url.replace(TENANT_PREFIX, "");
+  return rest.startsWith("/") ? rest : `/${rest}`;
+}
+
+/** On OpenAI paths the body must be JSON: refuse malformed bodies here, in OpenAI's error shape. */
+function checkJsonBody(request: FastifyRequest, path: string): boolean {
+  const body = request.body;
+  if (!Buffer.isBuffer(body) || body.length === 0 || !path.startsWith("/v1/")) return false;
+  try {
+    JSON.parse(body.toString("utf8"));
+  } catch {
+    throw new ClawfleetError("CF_INVALID_JSON", "request body is not valid JSON");
+  }
+  return true;
+}
+
+function createHttpProxyHandler(dependencies: IngressDependencies) {
+  return async function proxyToRuntime(request: FastifyRequest<{ Params: TenantParams }>, reply: FastifyReply): Promise<FastifyReply> {
+    const tenantId = request.params.tenant;
+    const path = runtimePath(request.raw.url ?? "/");
+    const isJson = checkJsonBody(request, path);
+    const connection = await dependencies.runtimes.ensureReady(tenantId);
+    const endRequest = dependencies.runtimes.beginRequest(tenantId);
+    const abort = new AbortController();
+    reply.raw.on("close", () => {
+      endRequest();
+      if (!reply.raw.writableFinished) abort.abort();
+    });
+    const headers = runtimeRequestHeaders(request.headers, connection.gatewayToken, request.id);
+    // `curl -d` sends a form content type; the body was checked to be JSON, so say so to the runtime.
+    if (isJson) headers["content-type"] = "application/json";
+    const body = Buffer.isBuffer(request.body) && request.body.length > 0 ? request.body : null;
+    try {
+      const upstream = await dependencies.clients.clientFor(tenantId, connection.endpoint).request({
+        method: request.method as "GET",
+        path,
+        headers,
+        body,
+        signal: abort.signal,
+      });
+      reply.code(upstream.statusCode).headers(callerResponseHeaders(upstream.headers));
+      return reply.send(upstream.body);
+    } catch (error) {
+      if (abort.signal.aborted) return reply;
+      if (error instanceof undiciErrors.UndiciError) {
+        throw new ClawfleetError("CF_RUNTIME_UNAVAILABLE", `runtime of tenant "${tenantId}" is not reachable; retry shortly`, { cause: error, retryAfterSeconds: 2 });
+      }
+      throw error;
+    }
+  };
+}
+
+/** Registers `/t/{tenant}/*` (HTTP, any method; WebSocket on GET) in its own scope. */
+export async function registerIngress(app: FastifyInstance, dependencies: IngressDependencies): Promise<void> {
+  await app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser("*", { parseAs: "buffer" }, (_request, body, done) => done(null, body));
+    scope.addHook<{ Params: TenantParams }>("onRequest", async function authenticateIngress(request) {
+      const key = authenticateTenantCaller(request, request.params.tenant, dependencies);
+      request.log = request.log.child({ tenantId: key.tenantId, keyId: key.id });
+    });
+    const handler = createHttpProxyHandler(dependencies);
+    const wsHandler = (socket: import("ws").WebSocket, request: FastifyRequest<{ Params: TenantParams }>) => {
+      const tenantId = request.params.tenant;
+      const endRequest = dependencies.runtimes.beginRequest(tenantId);
+      proxyWebSocket({
+        caller: socket,
+        path: runtimePath(request.raw.url ?? "/"),
+        connect: () => dependencies.runtimes.ensureReady(tenantId),
+        logger: request.log,
+        done: endRequest,
+      });
+    };
+    for (const url of ["/t/:tenant", "/t/:tenant/*"]) {
+      scope.route<{ Params: TenantParams }>({ method: "GET", url, handler, wsHandler });
+      scope.route<{ Params: TenantParams }>({ method: ["POST", "PUT", "PATCH", "DELETE", "OPTIONS"], url, handler });
+    }
+  });
+}

@@ -1,0 +1,106 @@
+/**
+ * WebSocket proxy from a caller to its tenant's runtime (OpenClaw's gateway protocol, see FACTS.md).
+ * OpenClaw authenticates a WebSocket in its first `connect` request frame (`params.auth.token`), so the proxy
+ * sets that field to the runtime's token on every `connect` frame, whatever the caller sent: the caller never
+ * learns the token. Frames sent before the runtime's socket is open are buffered in order.
+ */
+import { WebSocket, type RawData } from "ws";
+import type { RuntimeConnection } from "../runtime/manager.js";
+import type { FastifyBaseLogger } from "fastify";
+
+/** Close codes that may not be sent in a close frame (RFC 6455 §7.4.1) and what to send instead. */
+function sendableCloseCode(code: number): number {
+  if (code === 1005 || code === 1006 || code === 1015 || code < 1000 || code > 4999) return 1011;
+  return code;
+}
+
+/** Replaces `params.auth` of a `connect` request frame with the runtime token; other frames pass unchanged. */
+export function injectConnectToken(data: RawData, isBinary: boolean, gatewayToken: string): RawData | string {
+  if (isBinary) return data;
+  const text = data.toString();
+  if (!text.includes('"connect"')) return data;
+  let frame: unknown;
+  try {
+    frame = JSON.parse(text);
+  } catch {
+    return data;
+  }
+  if (typeof frame !== "object" || frame === null) return data;
+  const request = frame as { type?: unknown; method?: unknown; params?: unknown };
+  if (request.type !== "req" || request.method !== "connect" || typeof request.params !== "object" || request.params === null) return data;
+  (request.params as Record<string, unknown>).auth = { token: gatewayToken };
+  return JSON.stringify(frame);
+}
+
+/** The URL of the runtime's WebSocket endpoint for a path (`/…` after `/t/{tenant}`). */
+export function runtimeWebSocketUrl(connection: RuntimeConnection, path: string): string {
+  const endpoint = connection.endpoint;
+  return endpoint.kind === "unix" ? `ws+unix://${endpoint.socketPath}:${path}` : `ws://${endpoint.host}:${endpoint.port}${path}`;
+}
+
+/**
+ * Pipes a caller's socket to the runtime. `connect` resolves the runtime (it may boot first); `done` is called
+ * once when both sides are closed.
+ */
+export function proxyWebSocket(options: {
+  caller: WebSocket;
+  path: string;
+  connect: () => Promise<RuntimeConnection>;
+  logger: FastifyBaseLogger;
+  done: () => void;
+}): void {
+  const { caller, logger } = options;
+  const pending: Array<{ data: RawData; isBinary: boolean }> = [];
+  let runtimeSocket: WebSocket | null = null;
+  let gatewayToken = "";
+  let finished = false;
+  const finish = () => {
+    if (finished) return;
+    finished = true;
+    options.done();
+  };
+
+  caller.on("message", (data, isBinary) => {
+    if (runtimeSocket?.readyState === WebSocket.OPEN) runtimeSocket.send(injectConnectToken(data, isBinary, gatewayToken), { binary: isBinary });
+    else pending.push({ data, isBinary });
+  });
+  caller.on("close", (code, reason) => {
+    if (runtimeSocket && (runtimeSocket.readyState === WebSocket.OPEN || runtimeSocket.readyState === WebSocket.CONNECTING)) {
+      runtimeSocket.close(sendableCloseCode(code === 1005 ? 1000 : code), reason);
+    }
+    finish();
+  });
+  caller.on("error", (error) => logger.debug({ err: error }, "caller websocket error"));
+
+  options
+    .connect()
+    .then((connection) => {
+      if (caller.readyState !== WebSocket.OPEN) return finish();
+      gatewayToken = connection.gatewayToken;
+      const upstream = new WebSocket(runtimeWebSocketUrl(connection, options.path), { perMessageDeflate: false, handshakeTimeout: 10_000 });
+      runtimeSocket = upstream;
+      upstream.on("open", () => {
+        for (const frame of pending.splice(0)) upstream.send(injectConnectToken(frame.data, frame.isBinary, gatewayToken), { binary: frame.isBinary });
+      });
+      upstream.on("message", (data, isBinary) => {
+        if (caller.readyState === WebSocket.OPEN) caller.send(data, { binary: isBinary });
+      });
+      upstream.on("close", (code, reason) => {
+        if (caller.readyState === WebSocket.OPEN) caller.close(sendableCloseCode(code === 1005 ? 1000 : code), reason);
+      });
+      upstream.on("unexpected-response", (_request, response) => {
+        logger.warn({ status: response.statusCode }, "runtime refused the websocket upgrade");
+        if (caller.readyState === WebSocket.OPEN) caller.close(1011, "runtime refused the connection");
+      });
+      upstream.on("error", (error) => {
+        logger.warn({ err: error }, "runtime websocket error");
+        if (caller.readyState === WebSocket.OPEN) caller.close(1011, "runtime connection failed");
+      });
+    })
+    .catch((error: unknown) => {
+      logger.warn({ err: error }, "runtime unavailable for websocket");
+      // 1013 Try Again Later (IANA WebSocket close code registry).
+      if (caller.readyState === WebSocket.OPEN) caller.close(1013, "runtime unavailable, try again later");
+      finish();
+    });
+}

@@ -1,0 +1,182 @@
+/**
+ * The repositories of {@link Store}, written once over Kysely's query builder so that every dialect
+ * (SQLite now, PostgreSQL next) shares them. Dialect-specific setup lives in `src/store/<dialect>/`.
+ */
+import { sql, type Kysely, type Selectable } from "kysely";
+import { ClawfleetError } from "../contracts/errors.js";
+import type { ApiKeyRecord, ApiKeyRepository, KeyKind, KeyScope, Store, TenantRecord, TenantRepository } from "../contracts/store.js";
+import type { ApiKeysTable, Database, TenantsTable } from "./schema.js";
+
+function parseJsonObject(text: string): Record<string, unknown> {
+  const value: unknown = JSON.parse(text);
+  return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+}
+
+function toTenant(row: Selectable<TenantsTable>): TenantRecord {
+  return {
+    id: row.id,
+    number: Number(row.number),
+    profile: row.profile,
+    settings: parseJsonObject(row.settings_json),
+    createdAtMs: Number(row.created_at_ms),
+  };
+}
+
+function optionalNumber(value: number | null): number | null {
+  return value === null ? null : Number(value);
+}
+
+function toApiKey(row: Selectable<ApiKeysTable>): ApiKeyRecord {
+  return {
+    id: row.id,
+    tenantId: row.tenant_id,
+    kind: row.kind as KeyKind,
+    scopes: JSON.parse(row.scopes_json) as KeyScope[],
+    hash: row.hash,
+    createdAtMs: Number(row.created_at_ms),
+    expiresAtMs: optionalNumber(row.expires_at_ms),
+    revokedAtMs: optionalNumber(row.revoked_at_ms),
+    lastUsedAtMs: optionalNumber(row.last_used_at_ms),
+  };
+}
+
+class KyselyTenantRepository implements TenantRepository {
+  constructor(private readonly database: Kysely<Database>, private readonly now: () => number) {}
+
+  async create(input: { id: string; profile: string; settings?: Record<string, unknown> }): Promise<TenantRecord> {
+    return this.database.transaction().execute(async (transaction) => {
+      const existing = await transaction.selectFrom("tenants").select("id").where("id", "=", input.id).executeTakeFirst();
+      if (existing) throw new ClawfleetError("CF_TENANT_EXISTS", `tenant "${input.id}" already exists`, { details: { tenantId: input.id } });
+      const counter = await transaction
+        .updateTable("counters")
+        .set({ value: sql<number>`value + 1` })
+        .where("name", "=", "tenant_number")
+        .returning("value")
+        .executeTakeFirstOrThrow();
+      const row = {
+        id: input.id,
+        number: Number(counter.value),
+        profile: input.profile,
+        settings_json: JSON.stringify(input.settings ?? {}),
+        created_at_ms: this.now(),
+      };
+      await transaction.insertInto("tenants").values(row).execute();
+      return toTenant(row);
+    });
+  }
+
+  async get(id: string): Promise<TenantRecord | null> {
+    const row = await this.database.selectFrom("tenants").selectAll().where("id", "=", id).executeTakeFirst();
+    return row ? toTenant(row) : null;
+  }
+
+  async list(): Promise<TenantRecord[]> {
+    const rows = await this.database.selectFrom("tenants").selectAll().orderBy("id").execute();
+    return rows.map(toTenant);
+  }
+
+  async updateSettings(id: string, settings: Record<string, unknown>): Promise<TenantRecord | null> {
+    const result = await this.database.updateTable("tenants").set({ settings_json: JSON.stringify(settings) }).where("id", "=", id).executeTakeFirst();
+    if (Number(result.numUpdatedRows) === 0) return null;
+    return this.get(id);
+  }
+
+  async delete(id: string): Promise<boolean> {
+    return this.database.transaction().execute(async (transaction) => {
+      await transaction.deleteFrom("api_keys").where("tenant_id", "=", id).execute();
+      const result = await transaction.deleteFrom("tenants").where("id", "=", id).executeTakeFirst();
+      return Number(result.numDeletedRows) > 0;
+    });
+  }
+}
+
+class KyselyApiKeyRepository implements ApiKeyRepository {
+  constructor(private readonly database: Kysely<Database>) {}
+
+  async insert(record: ApiKeyRecord): Promise<void> {
+    await this.database
+      .insertInto("api_keys")
+      .values({
+        id: record.id,
+        tenant_id: record.tenantId,
+        kind: record.kind,
+        scopes_json: JSON.stringify(record.scopes),
+        hash: record.hash,
+        created_at_ms: record.createdAtMs,
+        expires_at_ms: record.expiresAtMs,
+        revoked_at_ms: record.revokedAtMs,
+        last_used_at_ms: record.lastUsedAtMs,
+      })
+      .execute();
+  }
+
+  async get(id: string): Promise<ApiKeyRecord | null> {
+    const row = await this.database.selectFrom("api_keys").selectAll().where("id", "=", id).executeTakeFirst();
+    return row ? toApiKey(row) : null;
+  }
+
+  async listByTenant(tenantId: string): Promise<ApiKeyRecord[]> {
+    const rows = await this.database.selectFrom("api_keys").selectAll().where("tenant_id", "=", tenantId).orderBy("created_at_ms").execute();
+    return rows.map(toApiKey);
+  }
+
+  async listActive(nowMs: number): Promise<ApiKeyRecord[]> {
+    const rows = await this.database
+      .selectFrom("api_keys")
+      .selectAll()
+      .where("revoked_at_ms", "is", null)
+      .where((where) => where.or([where("expires_at_ms", "is", null), where("expires_at_ms", ">", nowMs)]))
+      .execute();
+    return rows.map(toApiKey);
+  }
+
+  async revoke(tenantId: string, id: string, nowMs: number): Promise<boolean> {
+    const result = await this.database
+      .updateTable("api_keys")
+      .set({ revoked_at_ms: nowMs })
+      .where("id", "=", id)
+      .where("tenant_id", "=", tenantId)
+      .where("revoked_at_ms", "is", null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  async revokeAllOfKind(tenantId: string, kind: KeyKind, nowMs: number): Promise<number> {
+    const result = await this.database
+      .updateTable("api_keys")
+      .set({ revoked_at_ms: nowMs })
+      .where("tenant_id", "=", tenantId)
+      .where("kind", "=", kind)
+      .where("revoked_at_ms", "is", null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  async touch(lastUsed: ReadonlyMap<string, number>): Promise<void> {
+    if (lastUsed.size === 0) return;
+    await this.database.transaction().execute(async (transaction) => {
+      for (const [id, atMs] of lastUsed) {
+        await transaction.updateTable("api_keys").set({ last_used_at_ms: atMs }).where("id", "=", id).execute();
+      }
+    });
+  }
+}
+
+/** Builds the {@link Store} over an already-migrated Kysely instance of any dialect. */
+export function createKyselyStore(database: Kysely<Database>, now: () => number = Date.now): Store {
+  return {
+    tenants: new KyselyTenantRepository(database, now),
+    apiKeys: new KyselyApiKeyRepository(database),
+    async ping() {
+      try {
+        await sql`select 1`.execute(database);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    async close() {
+      await database.destroy();
+    },
+  };
+}

@@ -1,0 +1,37 @@
+/**
+ * The embedded SQLite dialect: one file `<dataDir>/clawfleet.sqlite` through better-sqlite3, WAL journal,
+ * foreign keys on, migrations applied at open.
+ */
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import BetterSqlite3 from "better-sqlite3";
+import { Kysely, Migrator, SqliteDialect } from "kysely";
+import { ClawfleetError } from "../../contracts/errors.js";
+import type { Store } from "../../contracts/store.js";
+import { migrationProvider } from "../migrations/index.js";
+import { createKyselyStore } from "../repositories.js";
+import type { Database } from "../schema.js";
+
+/**
+ * Opens (creating if needed) the SQLite database and migrates it to the latest schema.
+ * `fileName` `:memory:` gives a private in-memory database (tests).
+ * @throws ClawfleetError CF_INTERNAL when a migration fails.
+ */
+export async function openSqliteStore(options: { dataDir: string; fileName?: string; now?: () => number }): Promise<Store> {
+  const fileName = options.fileName ?? "clawfleet.sqlite";
+  const filePath = fileName === ":memory:" ? fileName : path.join(options.dataDir, fileName);
+  if (fileName !== ":memory:") mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+  const connection = new BetterSqlite3(filePath);
+  connection.pragma("journal_mode = WAL");
+  connection.pragma("foreign_keys = ON");
+  connection.pragma("busy_timeout = 5000");
+  const database = new Kysely<Database>({ dialect: new SqliteDialect({ database: connection }) });
+  const migrator = new Migrator({ db: database, provider: migrationProvider });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    await database.destroy();
+    const failed = results?.find((result) => result.status === "Error")?.migrationName ?? "unknown";
+    throw new ClawfleetError("CF_INTERNAL", `database migration ${failed} failed: ${String(error)}`, { cause: error });
+  }
+  return createKyselyStore(database, options.now);
+}
