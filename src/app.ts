@@ -21,6 +21,7 @@ export interface RunningClawfleet {
   app: FastifyInstance;
   deps: Dependencies;
   runtimes: RuntimeManager;
+  modelChannels: ModelChannelListeners;
   adminToken: AdminTokenResult;
   /** Base URL it listens on, e.g. `http://127.0.0.1:8420`. */
   url: string;
@@ -31,10 +32,13 @@ export interface RunningClawfleet {
 /** How often last-used times of keys are written to the store, in ms. */
 const KEY_USAGE_FLUSH_MS = 5_000;
 
-/** Starts Clawfleet with a validated config and listens on `server.host:server.port`. */
-export async function startClawfleet(config: ClawfleetConfig, logger: Logger): Promise<RunningClawfleet> {
+/**
+ * Starts Clawfleet with a validated config and listens on `server.host:server.port`. `env` is where provider
+ * keys named by `apiKeyEnv` are read (at call time, so a changed variable needs no restart of this object).
+ */
+export async function startClawfleet(config: ClawfleetConfig, logger: Logger, env: NodeJS.ProcessEnv = process.env): Promise<RunningClawfleet> {
   const adminToken = resolveAdminToken(config.dataDir, config.adminToken);
-  const deps = await createDeps(config, logger);
+  const deps = await createDeps(config, logger, env);
   let closing = false;
   const app = await buildServer({
     logger,
@@ -79,6 +83,7 @@ export async function startClawfleet(config: ClawfleetConfig, logger: Logger): P
     app,
     deps,
     runtimes,
+    modelChannels,
     adminToken,
     url,
     close() {

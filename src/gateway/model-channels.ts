@@ -31,7 +31,8 @@ export class ModelChannelListeners {
     const existing = this.servers.get(tenantId);
     if (existing?.key === key && existing.server.listening) return;
     if (existing) await this.close(tenantId);
-    const server = net.createServer({ noDelay: true }, (socket) => {
+    // allowHalfOpen as node:http itself sets it: a client may end its side before the response is written.
+    const server = net.createServer({ noDelay: true, allowHalfOpen: true }, (socket) => {
       channelOfSocket.set(socket, tenantId);
       this.httpServer().emit("connection", socket);
     });

@@ -49,6 +49,7 @@ export class OpenAIAdapter implements ProviderAdapter {
 
   async chatCompletions(call: ChatCompletionCall): Promise<UpstreamResponse> {
     const payload = call.rawBody ?? Buffer.from(JSON.stringify(call.body));
+    const apiKey = this.options.apiKey();
     try {
       const response = await this.pool.request({
         method: "POST",
@@ -56,7 +57,7 @@ export class OpenAIAdapter implements ProviderAdapter {
         headers: {
           "content-type": "application/json",
           accept: call.stream ? "text/event-stream" : "application/json",
-          authorization: `Bearer ${this.options.apiKey()}`,
+          authorization: `Bearer ${apiKey}`,
           "x-request-id": call.requestId,
         },
         body: payload,

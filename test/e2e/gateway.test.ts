@@ -1,0 +1,208 @@
+/**
+ * The platform without runtimes, over real sockets: admin API, model gateway (official `openai` SDK as the
+ * caller, a fake upstream speaking OpenAI's wire format), virtual-key channel binding, ingress refusals and
+ * error shapes.
+ */
+import assert from "node:assert/strict";
+import net from "node:net";
+import path from "node:path";
+import { after, before, describe, test } from "node:test";
+import OpenAI from "openai";
+import { startFakeUpstream, type FakeUpstream } from "../support/fake-upstream.js";
+import { startTestPlatform, type TestPlatform } from "../support/platform.js";
+
+const PROVIDER_KEY = "sk-provider-secret-0123456789";
+
+interface ErrorEnvelope {
+  error: { code: string; message: string; type?: string; param?: unknown; requestId?: string };
+}
+
+describe("model gateway, admin API and ingress refusals", () => {
+  let upstream: FakeUpstream;
+  let platform: TestPlatform;
+  let acmeKey: string;
+  let acmeKeyId: string;
+  let globexKey: string;
+
+  before(async () => {
+    upstream = await startFakeUpstream();
+    platform = await startTestPlatform({ OPENAI_API_KEY: PROVIDER_KEY, OPENAI_BASE_URL: upstream.url, CLAWFLEET_DEFAULT_MODEL: "gpt-4o-mini", CLAWFLEET_BODY_LIMIT_BYTES: "65536" });
+    const acme = await platform.admin("POST", "/tenants", { id: "acme" });
+    assert.equal(acme.status, 201);
+    ({ apiKey: acmeKey, keyId: acmeKeyId } = acme.body as { apiKey: string; keyId: string });
+    const globex = await platform.admin("POST", "/tenants", { id: "globex" });
+    globexKey = (globex.body as { apiKey: string }).apiKey;
+  });
+  after(async () => {
+    await platform?.stop();
+    await upstream?.close();
+  });
+
+  test("admin API: auth, tenant lifecycle views, validation, OpenAPI", async () => {
+    const noToken = await fetch(`${platform.url}/admin/v1/tenants`);
+    assert.equal(noToken.status, 401);
+    const noTokenBody = (await noToken.json()) as ErrorEnvelope;
+    assert.equal(noTokenBody.error.code, "CF_AUTH_MISSING");
+    assert.equal(typeof noTokenBody.error.requestId, "string");
+    const wrongToken = await fetch(`${platform.url}/admin/v1/tenants`, { headers: { authorization: "Bearer nope" } });
+    assert.equal(((await wrongToken.json()) as ErrorEnvelope).error.code, "CF_AUTH_INVALID_TOKEN");
+    assert.equal(acmeKey.startsWith("cfk_"), true);
+    const shown = await platform.admin("GET", "/tenants/acme");
+    assert.equal(shown.status, 200);
+    assert.deepEqual((shown.body as { runtime: { state: string } }).runtime.state, "stopped");
+    assert.equal(JSON.stringify(shown.body).includes(acmeKey), false, "the key is shown only at creation");
+    const duplicate = await platform.admin("POST", "/tenants", { id: "acme" });
+    assert.equal(duplicate.status, 409);
+    assert.equal((duplicate.body as ErrorEnvelope).error.code, "CF_TENANT_EXISTS");
+    const invalid = await platform.admin("POST", "/tenants", { id: "Not Valid!" });
+    assert.equal(invalid.status, 400);
+    assert.equal((invalid.body as ErrorEnvelope).error.code, "CF_VALIDATION_FAILED");
+    const unknown = await platform.admin("GET", "/tenants/nobody");
+    assert.equal(unknown.status, 404);
+    assert.equal((unknown.body as ErrorEnvelope).error.code, "CF_TENANT_NOT_FOUND");
+    const malformed = await fetch(`${platform.url}/admin/v1/tenants`, { method: "POST", headers: { authorization: `Bearer ${platform.adminToken.token}`, "content-type": "application/json" }, body: "{oops" });
+    assert.equal(malformed.status, 400);
+    assert.equal(((await malformed.json()) as ErrorEnvelope).error.code, "CF_INVALID_JSON");
+    const openapi = await fetch(`${platform.url}/admin/v1/openapi.json`);
+    const document = (await openapi.json()) as { openapi: string; paths: Record<string, unknown> };
+    assert.equal(document.openapi, "3.1.0");
+    for (const route of ["/admin/v1/tenants", "/admin/v1/tenants/{id}", "/admin/v1/tenants/{id}/keys", "/admin/v1/tenants/{id}/keys/{keyId}", "/admin/v1/tenants/{id}/runtime/logs"]) {
+      assert.ok(route in document.paths, `OpenAPI documents ${route}`);
+    }
+  });
+
+  test("a tenant key with the model scope calls the provider through the gateway (JSON and stream)", async () => {
+    const client = new OpenAI({ apiKey: acmeKey, baseURL: `${platform.url}/v1`, maxRetries: 0 });
+    const before = upstream.requests.length;
+    const completion = await client.chat.completions.create({ model: "default", messages: [{ role: "user", content: "hello gateway" }] });
+    assert.equal(completion.choices[0]?.message.content, "FAKE-REPLY to: hello gateway");
+    const sent = upstream.requests[before];
+    assert.ok(sent);
+    assert.equal(sent.headers.authorization, `Bearer ${PROVIDER_KEY}`, "the upstream receives the platform's provider key");
+    assert.equal((sent.body as { model: string }).model, "gpt-4o-mini", "the alias is resolved to the provider's model");
+
+    const stream = await client.chat.completions.create({ model: "default", messages: [{ role: "user", content: "stream please" }], stream: true, stream_options: { include_usage: true } });
+    let text = "";
+    let usageSeen = false;
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.delta.content ?? "";
+      if (chunk.usage) usageSeen = true;
+    }
+    assert.equal(text, "FAKE-REPLY to: stream please");
+    assert.equal(usageSeen, true, "the usage chunk reaches the caller");
+    const models = await client.models.list();
+    assert.deepEqual(models.data.map((model) => model.id), ["default", "gpt-4o-mini"]);
+  });
+
+  test("same-schema traffic passes through byte for byte", async () => {
+    const raw = '{"model":"gpt-4o-mini",  "messages":[{"role":"user","content":"exact bytes"}], "temperature":0.25}';
+    const before = upstream.requests.length;
+    const response = await fetch(`${platform.url}/v1/chat/completions`, { method: "POST", headers: { authorization: `Bearer ${acmeKey}`, "content-type": "application/json" }, body: raw });
+    assert.equal(response.status, 200);
+    assert.equal(upstream.requests[before]?.rawBody, raw);
+  });
+
+  test("upstream errors keep their status and Retry-After", async () => {
+    upstream.enqueue({ kind: "fixture", name: "error-429" });
+    const response = await fetch(`${platform.url}/v1/chat/completions`, { method: "POST", headers: { authorization: `Bearer ${acmeKey}` }, body: JSON.stringify({ model: "default", messages: [{ role: "user", content: "x" }] }) });
+    assert.equal(response.status, 429);
+    assert.equal(response.headers.get("retry-after"), "1");
+    assert.equal(response.headers.get("x-ratelimit-remaining-tokens"), "320", "rate-limit headers pass through");
+    const body = (await response.json()) as ErrorEnvelope;
+    assert.equal(body.error.code, "rate_limit_exceeded", "the provider's own error body passes through");
+  });
+
+  test("bad input gets OpenAI-shaped errors with stable codes; nothing reaches the upstream", async () => {
+    const before = upstream.requests.length;
+    const call = (headers: Record<string, string>, body: string) => fetch(`${platform.url}/v1/chat/completions`, { method: "POST", headers, body });
+    const cases: Array<[Record<string, string>, string, number, string]> = [
+      [{}, "{}", 401, "CF_AUTH_MISSING"],
+      [{ authorization: "Bearer cfk_000000000000_" + "A".repeat(43) }, "{}", 401, "CF_AUTH_INVALID_TOKEN"],
+      [{ authorization: `Bearer ${acmeKey}` }, "{not json", 400, "CF_INVALID_JSON"],
+      [{ authorization: `Bearer ${acmeKey}` }, "[1,2]", 400, "CF_INVALID_JSON"],
+      [{ authorization: `Bearer ${acmeKey}` }, '{"messages":[{"role":"user","content":"x"}]}', 400, "CF_VALIDATION_FAILED"],
+      [{ authorization: `Bearer ${acmeKey}` }, '{"model":"nope","messages":[{"role":"user","content":"x"}]}', 404, "CF_MODEL_NOT_FOUND"],
+      [{ authorization: `Bearer ${acmeKey}`, "content-type": "application/json" }, JSON.stringify({ model: "default", messages: [{ role: "user", content: "x".repeat(70_000) }] }), 413, "CF_PAYLOAD_TOO_LARGE"],
+    ];
+    for (const [headers, body, status, code] of cases) {
+      const response = await call(headers, body);
+      const envelope = (await response.json()) as ErrorEnvelope;
+      assert.equal(response.status, status, `${code}: status`);
+      assert.equal(envelope.error.code, code);
+      assert.equal(typeof envelope.error.type, "string", "OpenAI error shape has a type");
+      assert.ok("param" in envelope.error, "OpenAI error shape has a param");
+    }
+    assert.equal(upstream.requests.length, before, "no refused request reached the provider");
+  });
+
+  test("a runtime virtual key works only through its own runtime channel", async () => {
+    const virtualKey = await platform.deps.tenants.rotateRuntimeKey("acme");
+    const body = JSON.stringify({ model: "default", messages: [{ role: "user", content: "from a runtime" }] });
+    const publicCall = await fetch(`${platform.url}/v1/chat/completions`, { method: "POST", headers: { authorization: `Bearer ${virtualKey}` }, body });
+    assert.equal(publicCall.status, 403);
+    assert.equal(((await publicCall.json()) as ErrorEnvelope).error.code, "CF_FORBIDDEN_CHANNEL");
+
+    const acmeSocket = path.join(platform.dataDir, "acme-model.sock");
+    const globexSocket = path.join(platform.dataDir, "globex-model.sock");
+    await platform.modelChannels.listen("acme", { kind: "unix", socketPath: acmeSocket });
+    await platform.modelChannels.listen("globex", { kind: "unix", socketPath: globexSocket });
+    const viaSocket = (socketPath: string, key: string) =>
+      new Promise<{ status: number; text: string }>((resolve, reject) => {
+        const socket = net.connect(socketPath, () => {
+          socket.write(`POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\nx-tenant-id: acme\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+        });
+        let text = "";
+        socket.on("data", (chunk) => (text += chunk.toString()));
+        socket.on("end", () => resolve({ status: Number(text.split(" ")[1]), text }));
+        socket.on("error", reject);
+      });
+    const own = await viaSocket(acmeSocket, virtualKey);
+    assert.equal(own.status, 200);
+    assert.match(own.text, /FAKE-REPLY to: from a runtime/);
+    const otherChannel = await viaSocket(globexSocket, virtualKey);
+    assert.equal(otherChannel.status, 403, "acme's virtual key on globex's channel is refused, whatever x-tenant-id says");
+    const tenantKeyOnChannel = await viaSocket(acmeSocket, acmeKey);
+    assert.equal(tenantKeyOnChannel.status, 403, "a runtime channel carries only its runtime's key");
+    await platform.modelChannels.close("acme");
+    await platform.modelChannels.close("globex");
+  });
+
+  test("ingress: wrong tenant is 403 and nothing starts; missing or revoked keys are 401", async () => {
+    const call = (url: string, key?: string) =>
+      fetch(`${platform.url}${url}`, { method: "POST", headers: key ? { authorization: `Bearer ${key}` } : {}, body: JSON.stringify({ model: "openclaw", messages: [{ role: "user", content: "hi" }] }) });
+    const crossTenant = await call("/t/globex/v1/chat/completions", acmeKey);
+    assert.equal(crossTenant.status, 403);
+    assert.equal(((await crossTenant.json()) as ErrorEnvelope).error.code, "CF_FORBIDDEN_TENANT");
+    const unknownTenant = await call("/t/nobody/v1/chat/completions", acmeKey);
+    assert.equal(unknownTenant.status, 403, "an unknown tenant looks the same as someone else's");
+    assert.equal(platform.runtimes.stateOf("globex"), "stopped", "globex's runtime was not started by acme's request");
+    const anonymous = await call("/t/acme/v1/chat/completions");
+    assert.equal(anonymous.status, 401);
+    const malformed = await fetch(`${platform.url}/t/acme/v1/chat/completions`, { method: "POST", headers: { authorization: `Bearer ${acmeKey}` }, body: "{nope" });
+    assert.equal(malformed.status, 400);
+    assert.equal(((await malformed.json()) as ErrorEnvelope).error.code, "CF_INVALID_JSON");
+    assert.equal(platform.runtimes.stateOf("acme"), "stopped", "a malformed body does not boot the runtime");
+
+    const second = await platform.admin("POST", "/tenants/globex/keys", { scopes: ["chat"] });
+    const { id: secondId, key: secondKey } = second.body as { id: string; key: string };
+    const revoked = await platform.admin("DELETE", `/tenants/globex/keys/${secondId}`);
+    assert.equal(revoked.status, 204);
+    const afterRevoke = await call("/t/globex/v1/chat/completions", secondKey);
+    assert.equal(afterRevoke.status, 401);
+    const modelOnly = await platform.admin("POST", "/tenants/acme/keys", { scopes: ["model"] });
+    const scopeRefused = await call("/t/acme/v1/chat/completions", (modelOnly.body as { key: string }).key);
+    assert.equal(scopeRefused.status, 403);
+    assert.equal(((await scopeRefused.json()) as ErrorEnvelope).error.code, "CF_FORBIDDEN_SCOPE");
+    assert.ok(acmeKeyId.length === 12);
+    assert.ok(globexKey.startsWith("cfk_"));
+  });
+
+  test("health endpoints", async () => {
+    assert.deepEqual(await (await fetch(`${platform.url}/healthz`)).json(), { ok: true, status: "live" });
+    const ready = await fetch(`${platform.url}/readyz`);
+    assert.equal(ready.status, 200);
+    const response = await fetch(`${platform.url}/nope`, { headers: { "x-request-id": "trace-123" } });
+    assert.equal(response.status, 404);
+    assert.equal(response.headers.get("x-request-id"), "trace-123");
+  });
+});
