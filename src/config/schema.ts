@@ -14,7 +14,7 @@ const durationMs = z.coerce.number().int().min(0);
 export const providerSchema = z
   .object({
     id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, "provider id: lowercase letters, digits, '-' or '_'"),
-    kind: z.enum(["openai", "mock"]).describe("openai: any OpenAI-compatible server; mock: built-in canned answers"),
+    kind: z.enum(["openai", "mock"]).describe("openai: OpenAI or an OpenAI-compatible server; mock: built-in canned answers"),
     baseUrl: z.url().optional().describe("Base URL including /v1, e.g. https://api.openai.com/v1"),
     apiKey: z.string().min(1).optional().describe("Literal API key (prefer apiKeyEnv)"),
     apiKeyEnv: z.string().min(1).optional().describe("Name of the environment variable holding the API key"),
