@@ -42,6 +42,9 @@ async function serve(flags: { config?: string; host?: string; port?: string; dat
     } else logger.info(notice.message);
   }
   const running = await startClawfleet(loaded.config, logger);
+  if (!running.deps.driver.sandboxed) {
+    process.stderr.write(`\n${"!".repeat(100)}\n!! RUNTIMES ARE NOT ISOLATED: bubblewrap is unavailable or disabled (runtime.sandbox). Tenant runtimes run as\n!! plain processes with the host's network and files, on loopback ports. Install bubblewrap for any shared use.\n${"!".repeat(100)}\n\n`);
+  }
   if (running.adminToken.source === "generated") {
     process.stderr.write(`\nAdmin token (shown once; also stored in ${running.adminToken.filePath}, mode 0600):\n  ${running.adminToken.token}\n\n`);
   }

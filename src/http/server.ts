@@ -27,7 +27,6 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     loggerInstance: options.logger as FastifyBaseLogger,
     bodyLimit: options.bodyLimitBytes,
     requestTimeout: options.requestTimeoutMs,
-    disableRequestLogging: false,
     requestIdHeader: false,
     genReqId: (request) => {
       const offered = request.headers["x-request-id"];

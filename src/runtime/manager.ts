@@ -19,7 +19,7 @@ export interface RuntimeManagerOptions {
   stopGraceMs: number;
   restartInitialBackoffMs: number;
   restartMaxBackoffMs: number;
-  /** Consecutive crash restarts before the runtime is marked `failed`. */
+  /** Crash restarts in a row (each within 60 s of becoming ready) before the runtime is marked `failed`. */
   restartMaxAttempts: number;
   /** uid for a tenant's sandbox, or null to run as the platform's user. */
   uidFor: (tenantNumber: number) => number | null;
@@ -48,6 +48,9 @@ export interface RuntimeStatusView {
   lastActivityAt: string | null;
 }
 
+/** A runtime up this long (ms) before it crashes is considered stable: its crash count starts again. */
+const STABLE_AFTER_MS = 60_000;
+
 interface Entry {
   state: RuntimeState;
   sinceMs: number;
@@ -60,6 +63,8 @@ interface Entry {
   restartTimer: NodeJS.Timeout | null;
   inFlight: number;
   lastActivityMs: number | null;
+  /** When the runtime last became ready (epoch ms). */
+  readyAtMs: number | null;
   /** Bumped on every start/stop so that stale callbacks can tell they are stale. */
   generation: number;
 }
@@ -238,6 +243,7 @@ export class RuntimeManager {
         restartTimer: null,
         inFlight: 0,
         lastActivityMs: null,
+        readyAtMs: null,
         generation: 0,
       };
       this.entries.set(tenantId, entry);
@@ -275,7 +281,7 @@ export class RuntimeManager {
       const connection = { endpoint, gatewayToken };
       entry.connection = connection;
       entry.lastError = null;
-      entry.consecutiveCrashes = 0;
+      entry.readyAtMs = this.now();
       entry.lastActivityMs = this.now();
       this.transition(tenantId, entry, "ready");
       this.logger.info({ tenantId, startMs: this.now() - startedMs }, "runtime ready");
@@ -310,6 +316,9 @@ export class RuntimeManager {
     entry.lastError = reason;
     entry.connection = null;
     entry.generation += 1;
+    // A runtime that stayed up for a while before crashing starts a new count; one that crashes soon after
+    // every restart keeps counting towards `failed`.
+    if (entry.readyAtMs !== null && this.now() - entry.readyAtMs >= STABLE_AFTER_MS) entry.consecutiveCrashes = 0;
     entry.consecutiveCrashes += 1;
     if (entry.consecutiveCrashes > this.options.restartMaxAttempts) {
       this.transition(exit.tenantId, entry, "failed");
