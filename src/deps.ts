@@ -63,7 +63,7 @@ export async function createDeps(config: ClawfleetConfig, logger: Logger, env: N
     openclawDir: config.runtime.openclawDir ?? path.join(PACKAGE_ROOT, "runtime", "openclaw"),
     launcherPath: path.join(PACKAGE_ROOT, "runtime", "launcher", "launcher.mjs"),
     sandbox: config.runtime.sandbox,
-    logger: logger.child({ component: "runtime-driver" }),
+    logger,
   });
   return {
     store,

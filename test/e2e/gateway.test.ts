@@ -206,3 +206,35 @@ describe("model gateway, admin API and ingress refusals", () => {
     assert.equal(response.headers.get("x-request-id"), "trace-123");
   });
 });
+
+describe("with no provider configured: the built-in mock model", () => {
+  let platform: TestPlatform;
+  before(async () => {
+    platform = await startTestPlatform({});
+  });
+  after(async () => {
+    await platform?.stop();
+  });
+
+  test("answers JSON and SSE in OpenAI's wire format", async () => {
+    const created = await platform.admin("POST", "/tenants", { id: "demo" });
+    const client = new OpenAI({ apiKey: (created.body as { apiKey: string }).apiKey, baseURL: `${platform.url}/v1`, maxRetries: 0 });
+    const completion = await client.chat.completions.create({ model: "default", messages: [{ role: "user", content: "ping" }] });
+    assert.equal(completion.choices[0]?.message.content, "Hello from Clawfleet's mock model. You said: ping");
+    assert.equal(completion.choices[0]?.finish_reason, "stop");
+    assert.ok((completion.usage?.total_tokens ?? 0) > 0);
+    const stream = await client.chat.completions.create({ model: "default", messages: [{ role: "user", content: "pong" }], stream: true, stream_options: { include_usage: true } });
+    let text = "";
+    let finish: string | null | undefined = null;
+    let usage = 0;
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.delta.content ?? "";
+      finish = chunk.choices[0]?.finish_reason ?? finish;
+      usage = chunk.usage?.total_tokens ?? usage;
+    }
+    assert.equal(text, "Hello from Clawfleet's mock model. You said: pong");
+    assert.equal(finish, "stop");
+    assert.ok(usage > 0, "the usage chunk arrives when asked for");
+    assert.deepEqual((await client.models.list()).data.map((model) => model.id), ["default", "mock-1"]);
+  });
+});
