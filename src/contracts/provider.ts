@@ -1,29 +1,28 @@
 /**
  * The provider adapter contract: how the model gateway calls one upstream model provider. Implementations
- * live in `src/providers/<kind>/`, are built by the composition root, and are never imported by core code.
+ * live in `src/providers/<kind>/` (pure translators plus one adapter that does the I/O), are built by the
+ * composition root, and are never imported by core code.
  */
+import type { CanonicalRequest, CanonicalResponse, ClientApi, StreamEvent, TranslationWarning } from "./chat.js";
 
-/** One OpenAI Chat Completions call as the gateway hands it to a provider. */
-export interface ChatCompletionCall {
-  /** The parsed request body (OpenAI Chat Completions shape), `model` already set to the provider's model id. */
-  body: Record<string, unknown>;
-  /**
-   * The caller's exact bytes when the body did not change on the way (same schema, same model id): an
-   * OpenAI-compatible provider forwards them untouched. Null when the gateway rewrote the body.
-   */
-  rawBody: Buffer | null;
-  /** True when the caller asked for SSE (`"stream": true`). */
-  stream: boolean;
+/** Per-call settings chosen by the router. Times in ms. */
+export interface ProviderCallContext {
   requestId: string;
-  /** Aborted when the caller disconnects: the provider must cancel the upstream request. */
+  /** Aborted when the caller disconnects or a timeout fires: the adapter must cancel the upstream request. */
   signal: AbortSignal;
+  /** Longest time to establish a connection. */
+  connectTimeoutMs: number;
+  /** Longest time from sending the request to the response headers (and, for streams, the first event). */
+  firstByteTimeoutMs: number;
+  /** Longest silence between two body chunks of a streamed answer. */
+  idleTimeoutMs: number;
 }
 
-/** The upstream's answer, streamed: the gateway pipes `body` to the caller as it arrives. */
+/** The upstream's raw answer for a pass-through call, streamed: the gateway pipes `body` to the caller. */
 export interface UpstreamResponse {
   /** HTTP status from the upstream (its own error statuses are passed on). */
   status: number;
-  /** Response headers worth passing on (lowercase names): content-type, retry-after, x-ratelimit-*, openai-*. */
+  /** Response headers worth passing on (lowercase names): content-type, retry-after, x-ratelimit-*, request ids. */
   headers: Record<string, string>;
   body: AsyncIterable<Uint8Array>;
 }
@@ -34,17 +33,34 @@ export interface ProviderModel {
   ownedBy: string;
 }
 
+/**
+ * One upstream provider. Upstream failures are thrown as `ClawfleetError`:
+ * - `CF_UPSTREAM_UNREACHABLE` (connect refused/reset before an answer; retryable),
+ * - `CF_UPSTREAM_TIMEOUT` (connect, first byte or idle timeout; retryable),
+ * - `CF_UPSTREAM_ERROR` with `status` = the upstream's HTTP status, `retryAfterSeconds` from its
+ *   `retry-after` header, and `details: {provider, upstreamStatus, upstreamType, upstreamMessage}`.
+ * The router retries and falls back on connect errors, timeouts, 429 and 5xx — never on other 4xx.
+ */
 export interface ProviderAdapter {
   /** Provider id from config (`providers[].id`). */
   readonly id: string;
-  /** Implementation kind (`openai`, `mock`, …). */
+  /** Implementation kind (`openai`, `anthropic`, `bedrock`, `ollama`, `mock`). */
   readonly kind: string;
+  /** The client API this provider speaks natively (same-schema traffic passes through untouched), or null. */
+  readonly nativeApi: ClientApi | null;
+  /** A complete answer. `request.model` is the provider's own model id. */
+  generate(request: CanonicalRequest, context: ProviderCallContext): Promise<{ response: CanonicalResponse; warnings: TranslationWarning[] }>;
   /**
-   * Performs one Chat Completions call.
-   * @throws ClawfleetError CF_UPSTREAM_UNREACHABLE (connect error, reset), CF_UPSTREAM_TIMEOUT (no headers in
-   *   time). Upstream HTTP errors are not thrown: they come back as an {@link UpstreamResponse} with their status.
+   * A streamed answer. Resolves once the upstream has accepted the request (status and headers received), so
+   * the router can still retry or fall back; after that, failures surface as an `error` event or a thrown
+   * iteration error, and there is no fallback.
    */
-  chatCompletions(call: ChatCompletionCall): Promise<UpstreamResponse>;
+  stream(request: CanonicalRequest, context: ProviderCallContext): Promise<{ events: AsyncIterable<StreamEvent>; warnings: TranslationWarning[] }>;
+  /**
+   * Sends the caller's exact bytes in the provider's native API (only when `nativeApi` equals the caller's
+   * API). `body` may have had its `model` rewritten. Upstream HTTP errors come back as a response, not thrown.
+   */
+  passthrough?(call: { body: Buffer; stream: boolean }, context: ProviderCallContext): Promise<UpstreamResponse>;
   /** Releases connection pools. */
   close(): Promise<void>;
 }

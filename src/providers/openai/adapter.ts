@@ -1,86 +1,93 @@
 /**
  * OpenAI and any OpenAI-compatible server (vLLM, Together, Groq, LM Studio, …): Chat Completions over an
- * undici keep-alive pool. Same-schema traffic is forwarded byte for byte (envoy ai-gateway's `openai_openai`
- * translator does the same): the only change is the `Authorization` header, which carries the provider key.
- * API reference: https://platform.openai.com/docs/api-reference/chat/create
+ * undici keep-alive pool (https://platform.openai.com/docs/api-reference/chat/create). The one shared base for
+ * every Chat Completions upstream: give it `{id, baseUrl, apiKey, headers?}`.
+ *
+ * Same-schema traffic (an OpenAI Chat Completions caller) goes through {@link OpenAICompatibleAdapter.passthrough}
+ * and is forwarded byte for byte (as envoy ai-gateway's `openai_openai` translator does): the only change is
+ * the `Authorization` header, which carries the provider key.
  */
-import { Pool, errors as undiciErrors } from "undici";
-import { ClawfleetError } from "../../contracts/errors.js";
-import type { ChatCompletionCall, ProviderAdapter, UpstreamResponse } from "../../contracts/provider.js";
+import type { CanonicalRequest, CanonicalResponse, StreamEvent, TranslationWarning } from "../../contracts/chat.js";
+import type { ProviderAdapter, ProviderCallContext, UpstreamResponse } from "../../contracts/provider.js";
+import { decodeJsonReply, decodeStreamEvents, forwardedHeaders, UpstreamHttpClient, type UpstreamReply } from "../shared/upstream-http.js";
+import { decodeOpenAIErrorResponse } from "./errors.js";
+import { encodeChatRequest, type OpenAIRequestOptions } from "./request.js";
+import { decodeChatCompletion, OpenAIResponseFormatError } from "./response.js";
+import { OpenAIStreamDecoder } from "./stream.js";
 
-/** Upstream response headers passed on to the caller. */
-const FORWARDED_RESPONSE_HEADERS = /^(content-type|retry-after|x-request-id|openai-[a-z-]+|x-ratelimit-[a-z-]+)$/;
+/** Upstream response headers passed on to a pass-through caller. */
+const FORWARDED_RESPONSE_HEADERS = /^(content-type|retry-after|retry-after-ms|x-request-id|openai-[a-z-]+|x-ratelimit-[a-z-]+)$/;
 
-export interface OpenAIAdapterOptions {
+export interface OpenAIAdapterOptions extends OpenAIRequestOptions {
+  /** Provider id from config. */
   id: string;
-  /** Base URL including the API version path, e.g. `https://api.openai.com/v1`. */
+  /** Base URL including the API version path, e.g. `https://api.openai.com/v1` or `http://vllm:8000/v1`. */
   baseUrl: string;
-  /** Returns the provider API key at call time (so rotation needs no restart). */
+  /** Returns the provider API key at call time (so rotation needs no restart); "" sends no `Authorization`. */
   apiKey: () => string;
-  /** Time allowed for connecting, in ms. */
-  connectTimeoutMs?: number;
-  /** Time allowed until response headers arrive, in ms. */
-  headersTimeoutMs?: number;
-  /** Longest silence between body chunks, in ms. */
-  bodyTimeoutMs?: number;
-  /** Keep-alive connections per origin. */
+  /** Extra request headers (e.g. `OpenAI-Organization`); cannot replace `Authorization`. */
+  headers?: Record<string, string>;
+  /** Implementation kind reported by the adapter (default `openai`). */
+  kind?: string;
+  /** Keep-alive connections per origin (default 128). */
   connections?: number;
 }
 
-export class OpenAIAdapter implements ProviderAdapter {
-  readonly kind = "openai";
+export class OpenAICompatibleAdapter implements ProviderAdapter {
   readonly id: string;
-  private readonly pool: Pool;
-  private readonly basePath: string;
+  readonly kind: string;
+  readonly nativeApi = "openai-chat" as const;
+  private readonly http: UpstreamHttpClient;
 
   constructor(private readonly options: OpenAIAdapterOptions) {
     this.id = options.id;
-    const url = new URL(options.baseUrl);
-    this.basePath = url.pathname.replace(/\/+$/, "");
-    this.pool = new Pool(url.origin, {
-      connections: options.connections ?? 128,
-      pipelining: 1,
-      keepAliveTimeout: 30_000,
-      connect: { timeout: options.connectTimeoutMs ?? 10_000 },
-      headersTimeout: options.headersTimeoutMs ?? 300_000,
-      bodyTimeout: options.bodyTimeoutMs ?? 300_000,
-    });
+    this.kind = options.kind ?? "openai";
+    this.http = new UpstreamHttpClient({ providerId: options.id, baseUrl: options.baseUrl, ...(options.connections === undefined ? {} : { connections: options.connections }) });
   }
 
-  async chatCompletions(call: ChatCompletionCall): Promise<UpstreamResponse> {
-    const payload = call.rawBody ?? Buffer.from(JSON.stringify(call.body));
-    const apiKey = this.options.apiKey();
-    try {
-      const response = await this.pool.request({
-        method: "POST",
-        path: `${this.basePath}/chat/completions`,
-        headers: {
-          "content-type": "application/json",
-          accept: call.stream ? "text/event-stream" : "application/json",
-          authorization: `Bearer ${apiKey}`,
-          "x-request-id": call.requestId,
-        },
-        body: payload,
-        signal: call.signal,
-      });
-      const headers: Record<string, string> = {};
-      for (const [name, value] of Object.entries(response.headers)) {
-        if (FORWARDED_RESPONSE_HEADERS.test(name) && typeof value === "string") headers[name] = value;
-      }
-      return { status: response.statusCode, headers, body: response.body };
-    } catch (error) {
-      throw upstreamError(this.id, error);
-    }
+  async generate(request: CanonicalRequest, context: ProviderCallContext): Promise<{ response: CanonicalResponse; warnings: TranslationWarning[] }> {
+    const { body, warnings } = encodeChatRequest({ ...request, stream: false }, this.options);
+    const reply = await this.send(JSON.stringify(body), false, context);
+    await this.throwIfError(reply);
+    return { response: await decodeJsonReply(reply, this.id, (parsed) => decodeChatCompletion(parsed), OpenAIResponseFormatError), warnings };
+  }
+
+  async stream(request: CanonicalRequest, context: ProviderCallContext): Promise<{ events: AsyncIterable<StreamEvent>; warnings: TranslationWarning[] }> {
+    const { body, warnings } = encodeChatRequest({ ...request, stream: true }, this.options);
+    const reply = await this.send(JSON.stringify(body), true, context);
+    await this.throwIfError(reply);
+    const decoder = new OpenAIStreamDecoder({ id: `chatcmpl-${context.requestId}`, model: request.model, createdAt: Math.floor(Date.now() / 1000) });
+    return { events: decodeStreamEvents(reply.body, decoder), warnings };
+  }
+
+  /** Forwards the caller's exact bytes to `/chat/completions`; upstream HTTP errors come back as a response. */
+  async passthrough(call: { body: Buffer; stream: boolean }, context: ProviderCallContext): Promise<UpstreamResponse> {
+    const reply = await this.send(call.body, call.stream, context);
+    return { status: reply.status, headers: forwardedHeaders(reply.headers, FORWARDED_RESPONSE_HEADERS), body: reply.body };
   }
 
   async close(): Promise<void> {
-    await this.pool.close();
+    await this.http.close();
+  }
+
+  private send(body: string | Buffer, stream: boolean, context: ProviderCallContext): Promise<UpstreamReply> {
+    const apiKey = this.options.apiKey();
+    const headers: Record<string, string> = {
+      ...this.options.headers,
+      "content-type": "application/json",
+      accept: stream ? "text/event-stream" : "application/json",
+      "x-request-id": context.requestId,
+    };
+    if (apiKey !== "") headers.authorization = `Bearer ${apiKey}`;
+    return this.http.request({ path: "/chat/completions", headers, body, stream }, context);
+  }
+
+  private async throwIfError(reply: UpstreamReply): Promise<void> {
+    if (reply.status < 400) return;
+    const bodyText = await reply.text(64 * 1024);
+    throw decodeOpenAIErrorResponse({ providerId: this.id, status: reply.status, headers: reply.headers, bodyText, nowMs: Date.now() });
   }
 }
 
-function upstreamError(providerId: string, error: unknown): ClawfleetError {
-  if (error instanceof undiciErrors.HeadersTimeoutError || error instanceof undiciErrors.ConnectTimeoutError) {
-    return new ClawfleetError("CF_UPSTREAM_TIMEOUT", `provider ${providerId} did not answer in time`, { cause: error, details: { provider: providerId } });
-  }
-  return new ClawfleetError("CF_UPSTREAM_UNREACHABLE", `provider ${providerId} is unreachable`, { cause: error, details: { provider: providerId } });
-}
+/** The adapter for OpenAI itself (same class; kept under the name the composition root uses). */
+export { OpenAICompatibleAdapter as OpenAIAdapter };
