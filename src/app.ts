@@ -13,6 +13,7 @@ import { buildServer } from "./http/server.js";
 import { registerIngress } from "./ingress/routes.js";
 import type { Logger } from "./observability/logger.js";
 import { RuntimeManager } from "./runtime/manager.js";
+import { RequestRecorder } from "./gateway/request-recorder.js";
 
 export const VERSION = "0.1.0";
 
@@ -60,13 +61,25 @@ export async function startClawfleet(config: ClawfleetConfig, logger: Logger, en
       restartMaxBackoffMs: config.runtime.restartMaxBackoffMs,
       restartMaxAttempts: config.runtime.restartMaxAttempts,
       uidFor: (tenantNumber) => (isRoot && deps.driver.sandboxed ? config.runtime.uidBase + tenantNumber : null),
-      modelIds: () => deps.router.runtimeModelIds(),
+      modelIds: () => deps.router.aliases(),
+      modelApi: config.runtime.modelApi,
     },
     logger.child({ component: "runtime-manager" }),
   );
 
-  await registerAdminApi(app, { adminToken: adminToken.token, tenants: deps.tenants, runtimes, clients: deps.clients, sandboxed: deps.driver.sandboxed, version: VERSION });
-  await registerModelGateway(app, { snapshots: deps.snapshots, router: deps.router, providers: deps.providers, keyUsage: deps.keyUsage, now: deps.now });
+  const recorder = new RequestRecorder(deps.store.requests, logger.child({ component: "request-recorder" }));
+  await registerAdminApi(app, { requests: deps.store.requests, flushRequests: () => recorder.flush(), adminToken: adminToken.token, tenants: deps.tenants, runtimes, clients: deps.clients, sandboxed: deps.driver.sandboxed, version: VERSION });
+  await registerModelGateway(app, {
+    snapshots: deps.snapshots,
+    keyUsage: deps.keyUsage,
+    now: deps.now,
+    router: deps.router,
+    providers: deps.providers,
+    prices: deps.prices,
+    recorder,
+    metrics: deps.metrics,
+    offeredModels: deps.offeredModels,
+  });
   await registerIngress(app, { snapshots: deps.snapshots, runtimes, clients: deps.clients, keyUsage: deps.keyUsage, now: deps.now });
 
   const flushKeyUsage = () => deps.store.apiKeys.touch(deps.keyUsage.drain()).catch((error: unknown) => logger.warn({ err: error }, "key usage flush failed"));
@@ -95,6 +108,8 @@ export async function startClawfleet(config: ClawfleetConfig, logger: Logger, en
         await app.close();
         await deps.clients.closeAll();
         await Promise.all([...deps.providers.values()].map((provider) => provider.close()));
+        deps.credentials.stop();
+        await recorder.close();
         await flushKeyUsage();
         await deps.store.close();
         logger.info("shut down");

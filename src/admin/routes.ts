@@ -9,7 +9,7 @@ import { z } from "zod";
 import { credentialFromHeaders } from "../auth/authenticate.js";
 import { secretsEqual } from "../auth/api-keys.js";
 import { ClawfleetError } from "../contracts/errors.js";
-import type { TenantRecord } from "../contracts/store.js";
+import type { RequestRepository, TenantRecord } from "../contracts/store.js";
 import type { TenantService } from "../control/tenants.js";
 import type { RuntimeManager } from "../runtime/manager.js";
 import type { RuntimeClientPool } from "../ingress/upstream-pool.js";
@@ -17,6 +17,9 @@ import * as schemas from "./schemas.js";
 
 export interface AdminDependencies {
   adminToken: string;
+  requests: RequestRepository;
+  /** Writes buffered request records before they are listed. */
+  flushRequests: () => Promise<void>;
   tenants: TenantService;
   runtimes: RuntimeManager;
   clients: RuntimeClientPool;
@@ -141,6 +144,24 @@ export async function registerAdminApi(app: FastifyInstance, dependencies: Admin
           await dependencies.tenants.revokeKey(request.params.id, request.params.keyId);
           request.log.info({ tenantId: request.params.id, keyId: request.params.keyId }, "key revoked");
           return reply.code(204).send(null);
+        },
+      );
+
+      api.get(
+        "/tenants/:id/requests",
+        {
+          schema: {
+            summary: "The tenant's latest model calls with usage, cost (USD micros) and overhead, newest first",
+            params: schemas.tenantIdParams,
+            querystring: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }).strict(),
+            response: { 200: z.object({ requests: z.array(schemas.requestRecord) }), ...errorResponses },
+          },
+        },
+        async (request) => {
+          await dependencies.tenants.getTenant(request.params.id);
+          await dependencies.flushRequests();
+          const records = await dependencies.requests.list({ tenantId: request.params.id, limit: request.query.limit });
+          return { requests: records.map((record) => ({ ...record, createdAt: new Date(record.createdAtMs).toISOString() })) };
         },
       );
 

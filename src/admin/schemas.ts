@@ -60,3 +60,28 @@ export const keySummary = z.object({
 export const errorResponse = z.object({
   error: z.object({ code: z.string(), message: z.string(), requestId: z.string(), details: z.unknown().optional() }),
 });
+
+export const requestRecord = z.object({
+  id: z.string(),
+  requestId: z.string(),
+  tenantId: z.string(),
+  keyId: z.string(),
+  api: z.string(),
+  requestedModel: z.string(),
+  provider: z.string().nullable(),
+  model: z.string().nullable(),
+  status: z.number().int(),
+  stream: z.boolean(),
+  inputTokens: z.number().int(),
+  outputTokens: z.number().int(),
+  cacheReadTokens: z.number().int(),
+  cacheWriteTokens: z.number().int(),
+  reasoningTokens: z.number().int(),
+  costUsdMicros: z.number().int().describe("Cost in millionths of a US dollar"),
+  overheadMs: z.number().describe("Time inside Clawfleet, excluding the upstream"),
+  durationMs: z.number(),
+  attempts: z.number().int(),
+  errorCode: z.string().nullable(),
+  createdAtMs: z.number().int(),
+  createdAt: z.string(),
+});

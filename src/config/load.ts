@@ -8,7 +8,9 @@ import path from "node:path";
 import { parseDocument } from "yaml";
 import type { z } from "zod";
 import { ClawfleetError } from "../contracts/errors.js";
-import { configSchema, type ClawfleetConfig, type ModelRouteConfig, type ProviderConfig } from "./schema.js";
+import type { CredentialSource } from "../credentials/schema.js";
+import { routeSchema, routingReferenceIssues } from "../gateway/routing/config.js";
+import { configSchema, type ClawfleetConfig, type ProviderConfig } from "./schema.js";
 
 /** Environment variables read by Clawfleet and the config path each one sets. Documented in the README. */
 export const ENVIRONMENT_VARIABLES: ReadonlyArray<{ name: string; path: string[] }> = [
@@ -23,6 +25,7 @@ export const ENVIRONMENT_VARIABLES: ReadonlyArray<{ name: string; path: string[]
   { name: "CLAWFLEET_RUNTIME_IDLE_TIMEOUT_MS", path: ["runtime", "idleTimeoutMs"] },
   { name: "CLAWFLEET_RUNTIME_NODE_PATH", path: ["runtime", "nodePath"] },
   { name: "CLAWFLEET_RUNTIME_OPENCLAW_DIR", path: ["runtime", "openclawDir"] },
+  { name: "CLAWFLEET_RUNTIME_MODEL_API", path: ["runtime", "modelApi"] },
 ];
 
 /** Flags of `clawfleet serve` that override config (undefined = not given). */
@@ -104,41 +107,75 @@ function formatIssues(source: string, issues: z.core.$ZodIssue[]): string[] {
   return issues.map((issue) => `${source}: ${issue.path.length > 0 ? issue.path.join(".") : "(root)"}: ${issue.message}`);
 }
 
+/** Default model of each provider kind when `CLAWFLEET_DEFAULT_MODEL` is not set. */
+const DEFAULT_MODEL_BY_KIND: Record<ProviderConfig["kind"], string> = {
+  openai: "gpt-4o-mini",
+  anthropic: "claude-3-5-haiku-latest",
+  bedrock: "anthropic.claude-3-5-haiku-20241022-v1:0",
+  ollama: "llama3.2",
+  mock: "mock-1",
+};
+
 /**
- * Providers from the environment with the SDKs' standard variables (`OPENAI_API_KEY` + `OPENAI_BASE_URL`)
- * when the file configures none; the built-in `mock` provider when there is nothing at all.
+ * Providers from the environment with the SDKs' standard variables when the file configures none:
+ * `OPENAI_API_KEY` (+ `OPENAI_BASE_URL`), `ANTHROPIC_API_KEY` (+ `ANTHROPIC_BASE_URL`), `OLLAMA_HOST`, and
+ * Bedrock when `CLAWFLEET_BEDROCK_MODEL` is set (region from `AWS_REGION`, credentials from the AWS chain).
+ * The first found serves the `default` route (`CLAWFLEET_DEFAULT_MODEL` or the kind's default model). With
+ * none, the built-in `mock` provider, announced loudly.
  */
-function providersFromEnvironment(env: NodeJS.ProcessEnv, notices: ConfigNotice[]): { providers: ProviderConfig[]; models: ModelRouteConfig[] } {
-  const defaultModel = env.CLAWFLEET_DEFAULT_MODEL;
+function providersFromEnvironment(env: NodeJS.ProcessEnv, notices: ConfigNotice[]): ProviderConfig[] {
+  const providers: ProviderConfig[] = [];
   if (env.OPENAI_API_KEY) {
-    const model = defaultModel ?? "gpt-4o-mini";
-    notices.push({ level: "info", message: `model provider: openai at ${env.OPENAI_BASE_URL ?? "https://api.openai.com/v1"} (default model ${model})` });
-    return {
-      providers: [{ id: "openai", kind: "openai", baseUrl: env.OPENAI_BASE_URL ?? "https://api.openai.com/v1", apiKeyEnv: "OPENAI_API_KEY", models: [model] }],
-      models: [{ alias: "default", provider: "openai", model }],
-    };
+    providers.push({ id: "openai", kind: "openai", baseUrl: env.OPENAI_BASE_URL ?? "https://api.openai.com/v1", apiKey: { source: "env", name: "OPENAI_API_KEY" }, models: [] });
   }
-  notices.push({
-    level: "warn",
-    message:
-      "NO MODEL PROVIDER CONFIGURED: using the built-in mock provider (canned answers). Set OPENAI_API_KEY (and OPENAI_BASE_URL) or configure providers in clawfleet.yaml.",
-  });
-  return { providers: [{ id: "mock", kind: "mock", models: ["mock-1"] }], models: [{ alias: "default", provider: "mock", model: "mock-1" }] };
+  if (env.ANTHROPIC_API_KEY) {
+    providers.push({ id: "anthropic", kind: "anthropic", baseUrl: env.ANTHROPIC_BASE_URL ?? "https://api.anthropic.com", apiKey: { source: "env", name: "ANTHROPIC_API_KEY" }, models: [] });
+  }
+  if (env.CLAWFLEET_BEDROCK_MODEL) {
+    providers.push({ id: "bedrock", kind: "bedrock", ...(env.AWS_REGION ? { region: env.AWS_REGION } : {}), models: [env.CLAWFLEET_BEDROCK_MODEL] });
+  }
+  if (env.OLLAMA_HOST) {
+    const host = env.OLLAMA_HOST.startsWith("http") ? env.OLLAMA_HOST : `http://${env.OLLAMA_HOST}`;
+    providers.push({ id: "ollama", kind: "ollama", baseUrl: host, models: [] });
+  }
+  if (providers.length === 0) {
+    notices.push({
+      level: "warn",
+      message:
+        "NO MODEL PROVIDER CONFIGURED: using the built-in mock provider (canned answers). Set OPENAI_API_KEY (and OPENAI_BASE_URL), ANTHROPIC_API_KEY, OLLAMA_HOST, or configure providers in clawfleet.yaml.",
+    });
+    providers.push({ id: "mock", kind: "mock", models: [] });
+  }
+  for (const provider of providers) {
+    const model = provider.kind === "bedrock" ? (provider.models[0] as string) : (env.CLAWFLEET_DEFAULT_MODEL ?? DEFAULT_MODEL_BY_KIND[provider.kind]);
+    if (!provider.models.includes(model)) provider.models.push(model);
+    notices.push({ level: "info", message: `model provider: ${provider.id} (${provider.kind})${provider.baseUrl ? ` at ${provider.baseUrl}` : ""}, models ${provider.models.join(", ")}` });
+  }
+  return providers;
 }
 
-function crossCheck(config: ClawfleetConfig, problems: string[]): void {
+/** Each provider's key source: `apiKey`, else `apiKeyEnv`; null for kinds that need none (bedrock, ollama, mock). */
+export function credentialSourceOf(provider: ProviderConfig): CredentialSource | null {
+  if (provider.apiKey) return provider.apiKey;
+  if (provider.apiKeyEnv) return { source: "env", name: provider.apiKeyEnv };
+  return null;
+}
+
+function crossCheck(config: ClawfleetConfig, env: NodeJS.ProcessEnv, problems: string[]): void {
   const providerIds = new Set<string>();
   config.providers.forEach((provider, index) => {
     if (providerIds.has(provider.id)) problems.push(`config: providers.${index}.id: duplicate provider id "${provider.id}"`);
     providerIds.add(provider.id);
     if (provider.kind === "openai" && !provider.baseUrl) problems.push(`config: providers.${index}.baseUrl: required for kind openai`);
+    if ((provider.kind === "openai" || provider.kind === "anthropic") && !credentialSourceOf(provider)) {
+      problems.push(`config: providers.${index}: kind ${provider.kind} needs apiKey (a credential source) or apiKeyEnv`);
+    }
+    if (provider.apiKeyEnv && !provider.apiKey && !env[provider.apiKeyEnv]) {
+      problems.push(`config: providers.${provider.id}: no API key (the environment variable ${provider.apiKeyEnv} is not set)`);
+    }
+    if (provider.kind === "bedrock" && !provider.region && !env.AWS_REGION) problems.push(`config: providers.${index}.region: required for bedrock (or set AWS_REGION)`);
   });
-  const aliases = new Set<string>();
-  config.models.forEach((route, index) => {
-    if (aliases.has(route.alias)) problems.push(`config: models.${index}.alias: duplicate alias "${route.alias}"`);
-    aliases.add(route.alias);
-    if (!providerIds.has(route.provider)) problems.push(`config: models.${index}.provider: unknown provider "${route.provider}"`);
-  });
+  for (const issue of routingReferenceIssues(config, providerIds)) problems.push(`config: ${issue.path.join(".")}: ${issue.message}`);
 }
 
 /**
@@ -183,23 +220,18 @@ export function loadConfig(options: { flags?: ConfigFlags; env?: NodeJS.ProcessE
     throw new ConfigError(problems);
   }
   const config = result.data;
-  if (config.providers.length === 0) {
-    const fromEnvironment = providersFromEnvironment(env, notices);
-    config.providers = fromEnvironment.providers;
-    if (config.models.length === 0) config.models = fromEnvironment.models;
-  }
-  if (config.models.length === 0) {
-    const first = config.providers[0];
-    const model = first?.models[0];
-    if (first && model) config.models = [{ alias: "default", provider: first.id, model }];
-    else problems.push("config: models: no model route and no provider model to default to");
-  }
-  for (const provider of config.providers) {
-    if (provider.kind === "openai" && !provider.apiKey && !(provider.apiKeyEnv && env[provider.apiKeyEnv])) {
-      problems.push(`config: providers.${provider.id}: no API key (set apiKeyEnv to a variable that is set, or apiKey)`);
+  if (config.providers.length === 0) config.providers = providersFromEnvironment(env, notices);
+  if (config.routes.length === 0) {
+    // Without routes, `default` goes to the first provider's first model (with default timeouts and retries).
+    const first = config.providers.find((provider) => provider.models.length > 0);
+    if (first) {
+      const defaultRoute = routeSchema.parse({ alias: "default", targets: [{ provider: first.id, model: first.models[0] }] });
+      config.routes = [defaultRoute];
+    } else {
+      problems.push("config: routes: no route, and no provider lists a model to make the default route from");
     }
   }
-  crossCheck(config, problems);
+  crossCheck(config, env, problems);
   if (problems.length > 0) throw new ConfigError(problems);
   config.dataDir = path.resolve(cwd, config.dataDir);
   return { config, configFile, notices };

@@ -6,28 +6,40 @@
  * Units are in the names: `…Ms` milliseconds, `…Bytes` bytes.
  */
 import { z } from "zod";
+import { credentialSourceSchema } from "../credentials/schema.js";
+import { circuitBreakerSchema, routeSchema, routingPolicySchema } from "../gateway/routing/config.js";
 
 const port = z.coerce.number().int().min(0).max(65535);
 const durationMs = z.coerce.number().int().min(0);
 
-/** An upstream model provider the gateway may call. Secrets are referenced by env var name, not inlined. */
+/**
+ * An upstream model provider the gateway may call. Secrets are never written in the file: `apiKey` says where
+ * the key comes from (environment, file, AWS Secrets Manager, SSM Parameter Store), `apiKeyEnv` is shorthand
+ * for `{source: env, name}`. Bedrock uses the standard AWS credential chain.
+ */
 export const providerSchema = z
   .object({
     id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, "provider id: lowercase letters, digits, '-' or '_'"),
-    kind: z.enum(["openai", "mock"]).describe("openai: OpenAI or an OpenAI-compatible server; mock: built-in canned answers"),
-    baseUrl: z.url().optional().describe("Base URL including /v1, e.g. https://api.openai.com/v1"),
-    apiKey: z.string().min(1).optional().describe("Literal API key (prefer apiKeyEnv)"),
-    apiKeyEnv: z.string().min(1).optional().describe("Name of the environment variable holding the API key"),
-    models: z.array(z.string().min(1)).default([]).describe("Upstream model ids offered through /v1/models"),
+    kind: z
+      .enum(["openai", "anthropic", "bedrock", "ollama", "mock"])
+      .describe("openai: OpenAI or an OpenAI-compatible server; anthropic; bedrock (Converse); ollama (native /api/chat); mock: built-in canned answers"),
+    baseUrl: z.url().optional().describe("openai: base URL including /v1; anthropic: https://api.anthropic.com; ollama: http://127.0.0.1:11434"),
+    apiKey: credentialSourceSchema.optional().describe("Where the provider key comes from (rotated without a restart)"),
+    apiKeyEnv: z.string().min(1).optional().describe("Shorthand for apiKey: {source: env, name: …}"),
+    region: z.string().min(1).optional().describe("bedrock: AWS region (default AWS_REGION)"),
+    endpoint: z.url().optional().describe("bedrock: endpoint override (VPC endpoint)"),
+    headers: z.record(z.string(), z.string()).optional().describe("Extra headers sent upstream (openai, anthropic)"),
+    models: z.array(z.string().min(1)).default([]).describe("Upstream model ids offered directly through /v1/models"),
   })
   .strict();
 
-/** A model alias callers (and runtimes) use, routed to one provider's model. */
-export const modelRouteSchema = z
+/** Price of one model in USD per million tokens (overrides or extends the built-in table). */
+export const modelPriceSchema = z
   .object({
-    alias: z.string().min(1).regex(/^[A-Za-z0-9._:/-]+$/, "model alias: letters, digits and . _ : / -"),
-    provider: z.string().min(1),
-    model: z.string().min(1).describe("The provider's own model id"),
+    inputPerMillion: z.coerce.number().min(0),
+    outputPerMillion: z.coerce.number().min(0),
+    cacheReadPerMillion: z.coerce.number().min(0).optional(),
+    cacheWritePerMillion: z.coerce.number().min(0).optional(),
   })
   .strict();
 
@@ -58,11 +70,15 @@ export const configSchema = z
         restartMaxBackoffMs: durationMs.default(30_000),
         restartMaxAttempts: z.coerce.number().int().min(0).default(5).describe("Crash restarts before a runtime is marked failed"),
         uidBase: z.coerce.number().int().min(1000).max(4_000_000_000).default(200_000).describe("Per-tenant uid = uidBase + tenant number (when run as root)"),
+        modelApi: z.enum(["openai-completions", "anthropic-messages", "openai-responses"]).default("openai-completions").describe("API runtimes use for their model calls to the gateway"),
       })
       .strict()
       .prefault({}),
     providers: z.array(providerSchema).default([]),
-    models: z.array(modelRouteSchema).default([]),
+    routes: z.array(routeSchema).default([]).describe("Model aliases callers use, each with ordered targets (fallbacks, retries, timeouts)"),
+    circuitBreaker: circuitBreakerSchema.prefault({}),
+    policies: routingPolicySchema.prefault({}),
+    pricing: z.record(z.string(), modelPriceSchema).default({}).describe("USD per million tokens by model id or <provider>/<model>"),
   })
   .strict();
 
@@ -71,7 +87,6 @@ export type ClawfleetConfig = z.infer<typeof configSchema>;
 /** What a config file may contain (everything optional). */
 export type ClawfleetConfigInput = z.input<typeof configSchema>;
 export type ProviderConfig = z.infer<typeof providerSchema>;
-export type ModelRouteConfig = z.infer<typeof modelRouteSchema>;
 
 /** JSON Schema (draft 2020-12) of `clawfleet.yaml`, generated from {@link configSchema}. */
 export function configJsonSchema(): Record<string, unknown> {

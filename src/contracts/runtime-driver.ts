@@ -27,6 +27,12 @@ export type ModelChannelAddress =
   | { kind: "unix"; socketPath: string } // a socket in a directory bind-mounted (read-only) into the sandbox
   | { kind: "tcp"; host: "127.0.0.1"; port: number }; // unsandboxed fallback: one loopback port per tenant
 
+/**
+ * The API a runtime speaks to the model gateway (OpenClaw's `models.providers.*.api`): Chat Completions,
+ * Anthropic Messages or OpenAI Responses. All three reach the same gateway and policy chain.
+ */
+export type RuntimeModelApi = "openai-completions" | "anthropic-messages" | "openai-responses";
+
 /** Everything a driver needs to run one tenant's runtime. Secrets here never leave the platform's data dir. */
 export interface RuntimeSpec {
   /** Tenant id (`^[a-z0-9][a-z0-9-]{0,62}$`). */
@@ -43,6 +49,8 @@ export interface RuntimeSpec {
   platformOverrides: Record<string, unknown>;
   /** Per-tenant OS uid for the sandbox (`null`: run as the platform's own user). */
   uid: number | null;
+  /** API the runtime uses for its model calls; default `openai-completions`. */
+  modelApi?: RuntimeModelApi;
 }
 
 /** Point-in-time status reported by a driver. */

@@ -63,10 +63,53 @@ export interface ApiKeyRepository {
   touch(lastUsed: ReadonlyMap<string, number>): Promise<void>;
 }
 
+/** One model call through the gateway, with its usage and cost. Written in batches after the answer. */
+export interface RequestRecord {
+  /** Unique record id (a UUID). */
+  id: string;
+  /** The request id (`x-request-id`, possibly chosen by the caller, so not unique). */
+  requestId: string;
+  tenantId: string;
+  keyId: string;
+  /** Client API the caller spoke (`openai-chat`, `openai-responses`, `anthropic-messages`). */
+  api: string;
+  /** The model the caller asked for (often an alias). */
+  requestedModel: string;
+  /** Provider and provider model that answered (or last failed), null when no provider was called. */
+  provider: string | null;
+  model: string | null;
+  /** HTTP status returned to the caller. */
+  status: number;
+  stream: boolean;
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+  reasoningTokens: number;
+  /** Cost in millionths of a US dollar (integer). */
+  costUsdMicros: number;
+  /** Time spent inside Clawfleet, excluding the upstream (ms). */
+  overheadMs: number;
+  /** Whole request duration (ms). */
+  durationMs: number;
+  /** Upstream attempts made (retries and fallbacks included). */
+  attempts: number;
+  /** Stable `CF_*` code when the request failed. */
+  errorCode: string | null;
+  createdAtMs: number;
+}
+
+export interface RequestRepository {
+  insertMany(records: readonly RequestRecord[]): Promise<void>;
+  /** Newest first. */
+  list(filter: { tenantId?: string; limit: number }): Promise<RequestRecord[]>;
+}
+
 /** The storage the control plane is built on. */
 export interface Store {
   tenants: TenantRepository;
   apiKeys: ApiKeyRepository;
+  requests: RequestRepository;
   /** True when the database answers a trivial query. */
   ping(): Promise<boolean>;
   close(): Promise<void>;

@@ -1,6 +1,16 @@
-/** Registers the model gateway's routes (`/v1/chat/completions`, `/v1/models`) in their own Fastify scope. */
+/**
+ * Registers the model gateway's routes in their own Fastify scope: `/v1/chat/completions`, `/v1/responses`,
+ * `/v1/messages`, `/v1/models`, and `/metrics` (Prometheus) beside them.
+ */
 import type { FastifyInstance } from "fastify";
-import { createChatCompletionsHandler, createListModelsHandler, type ModelGatewayDependencies } from "./chat-completions.js";
+import { CLIENT_API_CODECS } from "../apis/index.js";
+import { authenticateModelCaller } from "./caller.js";
+import { createModelCallHandler, type ModelCallDependencies } from "./model-calls.js";
+
+export interface ModelGatewayDependencies extends ModelCallDependencies {
+  /** What `/v1/models` lists: route aliases, then provider models. */
+  offeredModels: ReadonlyArray<{ id: string; ownedBy: string }>;
+}
 
 /**
  * Bodies are taken as raw bytes whatever the content type (clients such as `curl -d` send form types), so
@@ -10,7 +20,13 @@ export async function registerModelGateway(app: FastifyInstance, dependencies: M
   await app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser("*", { parseAs: "buffer" }, (_request, body, done) => done(null, body));
-    scope.post("/v1/chat/completions", createChatCompletionsHandler(dependencies));
-    scope.get("/v1/models", createListModelsHandler(dependencies));
+    for (const codec of Object.values(CLIENT_API_CODECS)) scope.post(codec.path, createModelCallHandler(codec, dependencies));
+    scope.get("/v1/models", async function listModels(request) {
+      authenticateModelCaller(request, dependencies);
+      return { object: "list", data: dependencies.offeredModels.map((model) => ({ id: model.id, object: "model", created: 0, owned_by: model.ownedBy })) };
+    });
+  });
+  app.get("/metrics", async function metrics(_request, reply) {
+    return reply.type(dependencies.metrics.registry.contentType).send(await dependencies.metrics.registry.metrics());
   });
 }

@@ -6,17 +6,35 @@
  * - OpenAI paths (`/v1/…`, `/t/{tenant}/v1/…`): OpenAI's error object
  *   `{"error": {"message", "type", "param", "code"}}` (https://platform.openai.com/docs/guides/error-codes),
  *   with `code` set to the stable `CF_*` code.
+ * - Anthropic's Messages path (`/v1/messages`): `{"type": "error", "error": {"type", "message"}}`
+ *   (https://docs.anthropic.com/en/api/errors), the `CF_*` code leading the message.
  * - Everything else: `{"error": {"code", "message", "requestId", "details"?}}`.
  */
 import { ERROR_CATALOG, ClawfleetError, isClawfleetError, type ErrorCode } from "../contracts/errors.js";
 
 /** Which body shape a path's callers expect. */
-export type ErrorDialect = "openai" | "clawfleet";
+export type ErrorDialect = "openai" | "anthropic" | "clawfleet";
 
-/** OpenAI-compatible paths get OpenAI-shaped errors. */
+/** Anthropic's Messages path gets Anthropic-shaped errors; other OpenAI-compatible paths OpenAI-shaped ones. */
 export function errorDialectForPath(url: string): ErrorDialect {
   const pathOnly = url.split("?", 1)[0] ?? url;
+  if (/^\/(t\/[^/]+\/)?v1\/messages(\/|$)/.test(pathOnly)) return "anthropic";
   return /^\/(t\/[^/]+\/)?v1(\/|$)/.test(pathOnly) ? "openai" : "clawfleet";
+}
+
+/**
+ * Anthropic's error types (https://docs.anthropic.com/en/api/errors) by HTTP status; the `CF_*` code goes in
+ * the message prefix since Anthropic's shape has no code field.
+ */
+function anthropicErrorType(status: number): string {
+  if (status === 401) return "authentication_error";
+  if (status === 403) return "permission_error";
+  if (status === 404) return "not_found_error";
+  if (status === 413) return "request_too_large";
+  if (status === 429) return "rate_limit_error";
+  if (status === 529 || status === 503) return "overloaded_error";
+  if (status >= 500) return "api_error";
+  return "invalid_request_error";
 }
 
 /** Fastify's own error codes (`FST_ERR_*`) and the Clawfleet code each one is reported as. */
@@ -56,6 +74,9 @@ export function toClawfleetError(error: unknown): ClawfleetError {
 
 /** The JSON body for an error in the caller's dialect. */
 export function errorBody(error: ClawfleetError, dialect: ErrorDialect, requestId: string): Record<string, unknown> {
+  if (dialect === "anthropic") {
+    return { type: "error", error: { type: anthropicErrorType(error.status), message: `${error.code}: ${error.message}` }, request_id: requestId };
+  }
   if (dialect === "openai") {
     return { error: { message: error.message, type: ERROR_CATALOG[error.code].type, param: null, code: error.code } };
   }

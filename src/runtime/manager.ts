@@ -6,7 +6,7 @@
  */
 import { generateToken } from "../auth/api-keys.js";
 import { ClawfleetError } from "../contracts/errors.js";
-import type { RuntimeDriver, RuntimeEndpoint, RuntimeExit, RuntimeState } from "../contracts/runtime-driver.js";
+import type { RuntimeDriver, RuntimeEndpoint, RuntimeExit, RuntimeModelApi, RuntimeState } from "../contracts/runtime-driver.js";
 import type { TenantService } from "../control/tenants.js";
 import type { ModelChannelListeners } from "../gateway/model-channels.js";
 import type { Logger } from "../observability/logger.js";
@@ -25,6 +25,8 @@ export interface RuntimeManagerOptions {
   uidFor: (tenantNumber: number) => number | null;
   /** Model ids every runtime is configured with (primary first). */
   modelIds: () => string[];
+  /** API runtimes use for their model calls. */
+  modelApi?: RuntimeModelApi;
   /** Readiness poll interval, in ms. */
   readyPollMs?: number;
 }
@@ -273,6 +275,7 @@ export class RuntimeManager {
         tenantSettings: tenant.settings,
         platformOverrides: {},
         uid: this.options.uidFor(tenant.number),
+        ...(this.options.modelApi ? { modelApi: this.options.modelApi } : {}),
       };
       await this.driver.provision(spec);
       await this.modelChannels.listen(tenantId, await this.driver.modelChannelAddress(tenantId));

@@ -12,6 +12,8 @@
  * Facts behind the template: /work/shared/openclaw/FACTS.md (OpenClaw 2026.9.6, verified by running it).
  */
 
+import type { RuntimeModelApi } from "../contracts/runtime-driver.js";
+
 /** A JSON object as parsed from / written to `openclaw.json`. */
 export type ConfigObject = Record<string, unknown>;
 
@@ -119,7 +121,20 @@ export interface PlatformBindings {
   logFile: string;
   /** Extra platform-managed keys merged last (e.g. a profile's `tools` section). */
   overrides: ConfigObject;
+  /** API of the model calls (default `openai-completions`). */
+  modelApi?: RuntimeModelApi;
 }
+
+/**
+ * The OpenClaw plugin carrying each model API's transport (it must be in `plugins.allow`), and whether the
+ * provider's `baseUrl` includes `/v1`: OpenClaw appends `/v1/messages` to an `anthropic-messages` base URL
+ * and `/chat/completions` or `/responses` to the others (FACTS.md).
+ */
+const MODEL_API_TRANSPORT: Record<RuntimeModelApi, { plugin: string; baseUrlHasVersion: boolean }> = {
+  "openai-completions": { plugin: "openai", baseUrlHasVersion: true },
+  "openai-responses": { plugin: "openai", baseUrlHasVersion: true },
+  "anthropic-messages": { plugin: "anthropic", baseUrlHasVersion: false },
+};
 
 /**
  * The platform-managed part of a runtime config (without `overrides`). These keys always win over the
@@ -165,11 +180,12 @@ function platformGatewayAuth(bindings: PlatformBindings): ConfigObject {
 
 /** `models.providers`: the platform's model gateway as the one and only provider. */
 function platformProviders(bindings: PlatformBindings): ConfigObject {
+  const api = bindings.modelApi ?? "openai-completions";
   return {
     [PLATFORM_PROVIDER_NAME]: {
-      baseUrl: bindings.modelBaseUrl,
+      baseUrl: MODEL_API_TRANSPORT[api].baseUrlHasVersion ? bindings.modelBaseUrl : bindings.modelBaseUrl.replace(/\/v1\/?$/, ""),
       apiKey: bindings.virtualKey,
-      api: "openai-completions",
+      api,
       models: bindings.modelIds.map((id) => ({ id, name: id, ...PLATFORM_MODEL_LIMITS })),
     },
   };
@@ -216,5 +232,9 @@ export function renderOpenClawConfig(input: RenderOpenClawConfigInput): ConfigOb
   const merged = deepMerge(deepMerge(deepMerge(LEAN_TEMPLATE, input.existing), input.tenantSettings), platformKeys);
   replaceAt(merged, ["gateway", "auth"], platformGatewayAuth(input.platform));
   replaceAt(merged, ["models", "providers"], platformProviders(input.platform));
+  // The transport plugin of the model API must load, whatever plugin allow-list the tenant chose.
+  const transportPlugin = MODEL_API_TRANSPORT[input.platform.modelApi ?? "openai-completions"].plugin;
+  const plugins = isPlainObject(merged.plugins) ? merged.plugins : undefined;
+  if (plugins && Array.isArray(plugins.allow) && !plugins.allow.includes(transportPlugin)) plugins.allow = [...plugins.allow, transportPlugin];
   return deepMerge(merged, input.platform.overrides);
 }

@@ -4,8 +4,8 @@
  */
 import { sql, type Kysely, type Selectable } from "kysely";
 import { ClawfleetError } from "../contracts/errors.js";
-import type { ApiKeyRecord, ApiKeyRepository, KeyKind, KeyScope, Store, TenantRecord, TenantRepository } from "../contracts/store.js";
-import type { ApiKeysTable, Database, TenantsTable } from "./schema.js";
+import type { ApiKeyRecord, ApiKeyRepository, KeyKind, KeyScope, RequestRecord, RequestRepository, Store, TenantRecord, TenantRepository } from "../contracts/store.js";
+import type { ApiKeysTable, Database, RequestsTable, TenantsTable } from "./schema.js";
 
 function parseJsonObject(text: string): Record<string, unknown> {
   const value: unknown = JSON.parse(text);
@@ -162,11 +162,80 @@ class KyselyApiKeyRepository implements ApiKeyRepository {
   }
 }
 
+function toRequest(row: Selectable<RequestsTable>): RequestRecord {
+  return {
+    id: row.id,
+    requestId: row.request_id,
+    tenantId: row.tenant_id,
+    keyId: row.key_id,
+    api: row.api,
+    requestedModel: row.requested_model,
+    provider: row.provider,
+    model: row.model,
+    status: Number(row.status),
+    stream: Number(row.stream) === 1,
+    inputTokens: Number(row.input_tokens),
+    outputTokens: Number(row.output_tokens),
+    cacheReadTokens: Number(row.cache_read_tokens),
+    cacheWriteTokens: Number(row.cache_write_tokens),
+    reasoningTokens: Number(row.reasoning_tokens),
+    costUsdMicros: Number(row.cost_usd_micros),
+    overheadMs: Number(row.overhead_ms),
+    durationMs: Number(row.duration_ms),
+    attempts: Number(row.attempts),
+    errorCode: row.error_code,
+    createdAtMs: Number(row.created_at_ms),
+  };
+}
+
+class KyselyRequestRepository implements RequestRepository {
+  constructor(private readonly database: Kysely<Database>) {}
+
+  async insertMany(records: readonly RequestRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    await this.database
+      .insertInto("requests")
+      .values(
+        records.map((record) => ({
+          id: record.id,
+          request_id: record.requestId,
+          tenant_id: record.tenantId,
+          key_id: record.keyId,
+          api: record.api,
+          requested_model: record.requestedModel,
+          provider: record.provider,
+          model: record.model,
+          status: record.status,
+          stream: record.stream ? 1 : 0,
+          input_tokens: record.inputTokens,
+          output_tokens: record.outputTokens,
+          cache_read_tokens: record.cacheReadTokens,
+          cache_write_tokens: record.cacheWriteTokens,
+          reasoning_tokens: record.reasoningTokens,
+          cost_usd_micros: record.costUsdMicros,
+          overhead_ms: record.overheadMs,
+          duration_ms: record.durationMs,
+          attempts: record.attempts,
+          error_code: record.errorCode,
+          created_at_ms: record.createdAtMs,
+        })),
+      )
+      .execute();
+  }
+
+  async list(filter: { tenantId?: string; limit: number }): Promise<RequestRecord[]> {
+    let query = this.database.selectFrom("requests").selectAll().orderBy("created_at_ms", "desc").limit(filter.limit);
+    if (filter.tenantId !== undefined) query = query.where("tenant_id", "=", filter.tenantId);
+    return (await query.execute()).map(toRequest);
+  }
+}
+
 /** Builds the {@link Store} over an already-migrated Kysely instance of any dialect. */
 export function createKyselyStore(database: Kysely<Database>, now: () => number = Date.now): Store {
   return {
     tenants: new KyselyTenantRepository(database, now),
     apiKeys: new KyselyApiKeyRepository(database),
+    requests: new KyselyRequestRepository(database),
     async ping() {
       try {
         await sql`select 1`.execute(database);

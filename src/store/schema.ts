@@ -29,7 +29,32 @@ export interface CountersTable {
   value: number;
 }
 
+export interface RequestsTable {
+  id: string;
+  request_id: string;
+  tenant_id: string;
+  key_id: string;
+  api: string;
+  requested_model: string;
+  provider: string | null;
+  model: string | null;
+  status: number;
+  stream: number;
+  input_tokens: number;
+  output_tokens: number;
+  cache_read_tokens: number;
+  cache_write_tokens: number;
+  reasoning_tokens: number;
+  cost_usd_micros: number;
+  overhead_ms: number;
+  duration_ms: number;
+  attempts: number;
+  error_code: string | null;
+  created_at_ms: number;
+}
+
 export interface Database {
+  requests: RequestsTable;
   tenants: TenantsTable;
   api_keys: ApiKeysTable;
   counters: CountersTable;

@@ -94,6 +94,30 @@ describe("model gateway, admin API and ingress refusals", () => {
     assert.deepEqual(models.data.map((model) => model.id), ["default", "gpt-4o-mini"]);
   });
 
+  test("every answer carries its overhead; usage, cost and overhead are recorded and exported as metrics", async () => {
+    const response = await fetch(`${platform.url}/v1/chat/completions`, { method: "POST", headers: { authorization: `Bearer ${acmeKey}`, "x-request-id": "cost-check-1" }, body: JSON.stringify({ model: "default", messages: [{ role: "user", content: "count me" }] }) });
+    assert.equal(response.status, 200);
+    const overhead = Number(response.headers.get("x-clawfleet-overhead-ms"));
+    assert.ok(Number.isFinite(overhead) && overhead >= 0 && overhead < 1000, `x-clawfleet-overhead-ms is a duration in ms (got ${response.headers.get("x-clawfleet-overhead-ms")})`);
+    const answer = (await response.json()) as { usage: { prompt_tokens: number; completion_tokens: number; prompt_tokens_details?: { cached_tokens?: number } } };
+    const listed = await platform.admin("GET", "/tenants/acme/requests?limit=50");
+    assert.equal(listed.status, 200);
+    const record = (listed.body as { requests: Array<Record<string, unknown>> }).requests.find((item) => item.requestId === "cost-check-1");
+    assert.ok(record, "the request was recorded");
+    assert.equal(record.provider, "openai");
+    assert.equal(record.model, "gpt-4o-mini");
+    assert.equal(record.inputTokens, answer.usage.prompt_tokens);
+    assert.equal(record.outputTokens, answer.usage.completion_tokens);
+    const cached = answer.usage.prompt_tokens_details?.cached_tokens ?? 0;
+    // gpt-4o-mini: USD 0.15 input, 0.075 cached input, 0.60 output per million tokens.
+    const expectedMicros = Math.round((answer.usage.prompt_tokens - cached) * 0.15 + cached * 0.075 + answer.usage.completion_tokens * 0.6);
+    assert.equal(record.costUsdMicros, expectedMicros);
+    assert.ok(expectedMicros > 0);
+    const metrics = await (await fetch(`${platform.url}/metrics`)).text();
+    assert.match(metrics, /clawfleet_gateway_overhead_ms_bucket\{le="1",api="openai-chat"\} \d+/);
+    assert.match(metrics, /clawfleet_gateway_requests_total\{api="openai-chat",provider="openai",status="200"\} \d+/);
+  });
+
   test("same-schema traffic passes through byte for byte", async () => {
     const raw = '{"model":"gpt-4o-mini",  "messages":[{"role":"user","content":"exact bytes"}], "temperature":0.25}';
     const before = upstream.requests.length;
@@ -102,14 +126,22 @@ describe("model gateway, admin API and ingress refusals", () => {
     assert.equal(upstream.requests[before]?.rawBody, raw);
   });
 
-  test("upstream errors keep their status and Retry-After", async () => {
+  test("a 429 is retried after its Retry-After; when retries run out the caller gets 429 with Retry-After", async () => {
+    const before = upstream.requests.length;
     upstream.enqueue({ kind: "fixture", name: "error-429" });
-    const response = await fetch(`${platform.url}/v1/chat/completions`, { method: "POST", headers: { authorization: `Bearer ${acmeKey}` }, body: JSON.stringify({ model: "default", messages: [{ role: "user", content: "x" }] }) });
-    assert.equal(response.status, 429);
-    assert.equal(response.headers.get("retry-after"), "1");
-    assert.equal(response.headers.get("x-ratelimit-remaining-tokens"), "320", "rate-limit headers pass through");
-    const body = (await response.json()) as ErrorEnvelope;
-    assert.equal(body.error.code, "rate_limit_exceeded", "the provider's own error body passes through");
+    const started = Date.now();
+    const recovered = await fetch(`${platform.url}/v1/chat/completions`, { method: "POST", headers: { authorization: `Bearer ${acmeKey}` }, body: JSON.stringify({ model: "default", messages: [{ role: "user", content: "x" }] }) });
+    assert.equal(recovered.status, 200);
+    assert.ok(Date.now() - started >= 1000, "the retry waited for retry-after (1 s)");
+    assert.equal(upstream.requests.length - before, 2);
+
+    upstream.enqueue({ kind: "fixture", name: "error-429" }, { kind: "fixture", name: "error-429" }, { kind: "fixture", name: "error-429" });
+    const exhausted = await fetch(`${platform.url}/v1/chat/completions`, { method: "POST", headers: { authorization: `Bearer ${acmeKey}` }, body: JSON.stringify({ model: "default", messages: [{ role: "user", content: "x" }] }) });
+    assert.equal(exhausted.status, 429);
+    assert.equal(exhausted.headers.get("retry-after"), "1");
+    const body = (await exhausted.json()) as ErrorEnvelope;
+    assert.equal(body.error.code, "CF_UPSTREAM_ERROR");
+    assert.equal(upstream.requests.length - before, 5, "1 + 2 retries for the second request");
   });
 
   test("bad input gets OpenAI-shaped errors with stable codes; nothing reaches the upstream", async () => {
@@ -119,7 +151,7 @@ describe("model gateway, admin API and ingress refusals", () => {
       [{}, "{}", 401, "CF_AUTH_MISSING"],
       [{ authorization: "Bearer cfk_000000000000_" + "A".repeat(43) }, "{}", 401, "CF_AUTH_INVALID_TOKEN"],
       [{ authorization: `Bearer ${acmeKey}` }, "{not json", 400, "CF_INVALID_JSON"],
-      [{ authorization: `Bearer ${acmeKey}` }, "[1,2]", 400, "CF_INVALID_JSON"],
+      [{ authorization: `Bearer ${acmeKey}` }, "[1,2]", 400, "CF_VALIDATION_FAILED"],
       [{ authorization: `Bearer ${acmeKey}` }, '{"messages":[{"role":"user","content":"x"}]}', 400, "CF_VALIDATION_FAILED"],
       [{ authorization: `Bearer ${acmeKey}` }, '{"model":"nope","messages":[{"role":"user","content":"x"}]}', 404, "CF_MODEL_NOT_FOUND"],
       [{ authorization: `Bearer ${acmeKey}`, "content-type": "application/json" }, JSON.stringify({ model: "default", messages: [{ role: "user", content: "x".repeat(70_000) }] }), 413, "CF_PAYLOAD_TOO_LARGE"],

@@ -2,7 +2,7 @@
  * Starts a whole Clawfleet in-process on a free loopback port with a temporary data dir, configured the way
  * `clawfleet serve` would configure it from flags and environment.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { startClawfleet, type RunningClawfleet } from "../../src/app.js";
@@ -16,9 +16,11 @@ export interface TestPlatform extends RunningClawfleet {
   stop(): Promise<void>;
 }
 
-export async function startTestPlatform(env: NodeJS.ProcessEnv = {}): Promise<TestPlatform> {
+/** `configYaml` is written to `<dataDir>/clawfleet.yaml` (read as the config file). */
+export async function startTestPlatform(env: NodeJS.ProcessEnv = {}, options: { configYaml?: string } = {}): Promise<TestPlatform> {
   // Short enough to keep socket paths under the 107-byte limit.
   const dataDir = mkdtempSync(path.join(tmpdir(), "cf-"));
+  if (options.configYaml !== undefined) writeFileSync(path.join(dataDir, "clawfleet.yaml"), options.configYaml);
   const fullEnv = { CLAWFLEET_PORT: "0", CLAWFLEET_DATA_DIR: dataDir, CLAWFLEET_LOG_LEVEL: process.env.CLAWFLEET_TEST_LOG_LEVEL ?? "silent", ...env };
   const { config } = loadConfig({ env: fullEnv, cwd: dataDir });
   const running = await startClawfleet(config, createLogger(config.logLevel, process.stderr), fullEnv);

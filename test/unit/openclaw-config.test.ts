@@ -161,3 +161,29 @@ describe("renderOpenClawConfig", () => {
     assert.throws(() => buildPlatformKeys({ ...platform, modelIds: [] }), /modelIds must not be empty/);
   });
 });
+
+it("model API: anthropic-messages drops /v1 from the base URL and allows the anthropic transport plugin", async () => {
+  const { renderOpenClawConfig } = await import("../../src/runtime/openclaw-config.js");
+  const platform = {
+    tenantId: "acme",
+    gatewayPort: 18789,
+    gatewayToken: "token",
+    modelBaseUrl: "http://127.0.0.1:19100/v1",
+    virtualKey: "cfv_x",
+    modelIds: ["default"],
+    workspaceDir: "/srv/tenant/workspace",
+    logFile: "/srv/tenant/logs/openclaw.log",
+    overrides: {},
+  };
+  const anthropic = renderOpenClawConfig({ existing: {}, tenantSettings: { plugins: { allow: ["memory-core"] } }, platform: { ...platform, modelApi: "anthropic-messages" } }) as {
+    models: { providers: { clawfleet: { baseUrl: string; api: string } } };
+    plugins: { allow: string[] };
+  };
+  assert.equal(anthropic.models.providers.clawfleet.baseUrl, "http://127.0.0.1:19100");
+  assert.equal(anthropic.models.providers.clawfleet.api, "anthropic-messages");
+  assert.deepEqual(anthropic.plugins.allow, ["memory-core", "anthropic"], "the transport plugin is added to the tenant's allow-list");
+  const responses = renderOpenClawConfig({ existing: {}, tenantSettings: {}, platform: { ...platform, modelApi: "openai-responses" } }) as typeof anthropic;
+  assert.equal(responses.models.providers.clawfleet.baseUrl, "http://127.0.0.1:19100/v1");
+  assert.equal(responses.models.providers.clawfleet.api, "openai-responses");
+  assert.deepEqual(responses.plugins.allow, ["memory-core", "openai"]);
+});

@@ -1,9 +1,11 @@
 /** Every migration, in order. A static list (no folder scanning) so bundles and dialects see the same set. */
 import type { Migration, MigrationProvider } from "kysely";
 import * as initial from "./001-initial.js";
+import * as requests from "./002-requests.js";
 
 const MIGRATIONS: Record<string, Migration> = {
   "001-initial": initial,
+  "002-requests": requests,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -41,6 +41,7 @@ function bindingsFor(spec: RuntimeSpec, values: Pick<PlatformBindings, "gatewayP
     virtualKey: spec.virtualKey,
     modelIds: spec.modelIds,
     overrides: spec.platformOverrides,
+    ...(spec.modelApi ? { modelApi: spec.modelApi } : {}),
     ...values,
   };
 }

@@ -1,0 +1,322 @@
+/**
+ * The hot path of one model call, for every client API (`/v1/chat/completions`, `/v1/responses`,
+ * `/v1/messages`). This file decides the order of the chain:
+ *
+ *   request id (Fastify) → authenticate virtual key + runtime channel → tenant from snapshot → parse and
+ *   validate (client API codec) → route plan (alias, policy overrides, load balancing) → execute the plan
+ *   (retries, fallbacks, circuit breakers, timeouts) with the provider in the same schema passed through
+ *   untouched or translated otherwise → stream or send the answer → usage, cost and overhead recorded.
+ *
+ * (Limits, budgets, tool policy and cache slot into this order in later steps; see DESIGN.md.) Everything
+ * here reads in-memory state; the request record is written off the hot path.
+ */
+import { randomUUID } from "node:crypto";
+import type { FastifyReply, FastifyRequest } from "fastify";
+import { chatStreamIncludesUsage } from "../apis/index.js";
+import type { CanonicalUsage, ClientApi, StreamEvent, TranslationWarning } from "../contracts/chat.js";
+import type { ClientApiCodec } from "../contracts/client-api.js";
+import { ClawfleetError, isClawfleetError } from "../contracts/errors.js";
+import type { ProviderAdapter, UpstreamResponse } from "../contracts/provider.js";
+import type { GatewayMetrics } from "../observability/metrics.js";
+import { authenticateModelCaller, type CallerDependencies, type ModelCaller } from "./caller.js";
+import { UsageTap } from "./passthrough-usage.js";
+import type { PriceTable } from "./pricing.js";
+import type { RequestRecorder } from "./request-recorder.js";
+import { generateAttempt, parseTagsHeader, passthroughAttempt, streamAttempt, type AttemptRecord, type PlannedTarget, type Router } from "./routing/index.js";
+
+export interface ModelCallDependencies extends CallerDependencies {
+  router: Router;
+  providers: ReadonlyMap<string, ProviderAdapter>;
+  prices: PriceTable;
+  recorder: RequestRecorder;
+  metrics: GatewayMetrics;
+}
+
+/** Header listing request parameters the provider could not honour (`parameter: reason; …`). */
+export const WARNINGS_HEADER = "x-clawfleet-warnings";
+/** Header carrying the time spent inside Clawfleet, excluding the upstream, in ms. */
+export const OVERHEAD_HEADER = "x-clawfleet-overhead-ms";
+
+/** Per-request timing: upstream time is measured around each attempt and excluded from the overhead. */
+class CallTimer {
+  private readonly startedNs = process.hrtime.bigint();
+  private upstreamNs = 0n;
+
+  /** Runs `work` and counts its duration as upstream time. */
+  async upstream<T>(work: () => Promise<T>): Promise<T> {
+    const started = process.hrtime.bigint();
+    try {
+      return await work();
+    } finally {
+      this.upstreamNs += process.hrtime.bigint() - started;
+    }
+  }
+
+  addUpstream(nanoseconds: bigint): void {
+    this.upstreamNs += nanoseconds;
+  }
+
+  elapsedMs(): number {
+    return Number(process.hrtime.bigint() - this.startedNs) / 1e6;
+  }
+
+  overheadMs(): number {
+    return Math.max(0, Number(process.hrtime.bigint() - this.startedNs - this.upstreamNs) / 1e6);
+  }
+}
+
+function parseJsonBody(raw: unknown): unknown {
+  if (!Buffer.isBuffer(raw) || raw.length === 0) throw new ClawfleetError("CF_INVALID_JSON", "request body must be a JSON object");
+  try {
+    return JSON.parse(raw.toString("utf8"));
+  } catch {
+    throw new ClawfleetError("CF_INVALID_JSON", "request body is not valid JSON");
+  }
+}
+
+/** `parameter: message; …`, restricted to visible ASCII so it is a valid header value. */
+function warningsHeaderValue(warnings: readonly TranslationWarning[]): string {
+  return warnings
+    .map((warning) => `${warning.parameter}: ${warning.message}`)
+    .join("; ")
+    .replace(/[^\x20-\x7e]/g, "?")
+    .slice(0, 4000);
+}
+
+/** The caller's body for one target: the exact bytes when the model id stays, else with `model` replaced. */
+function passthroughBody(raw: Buffer, body: Record<string, unknown>, target: PlannedTarget): Buffer {
+  if (body.model === target.model) return raw;
+  return Buffer.from(JSON.stringify({ ...body, model: target.model }));
+}
+
+interface Outcome {
+  status: number;
+  provider: string | null;
+  model: string | null;
+  usage: CanonicalUsage | null;
+  attempts: number;
+  errorCode: string | null;
+}
+
+/** Creates the handler of one client API. */
+export function createModelCallHandler(codec: ClientApiCodec, dependencies: ModelCallDependencies) {
+  const api: ClientApi = codec.api;
+  return async function modelCall(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
+    const timer = new CallTimer();
+    let caller: ModelCaller | null = null;
+    const outcome: Outcome = { status: 500, provider: null, model: null, usage: null, attempts: 0, errorCode: null };
+    let requestedModel = "";
+    let stream = false;
+    const abort = new AbortController();
+    reply.raw.on("close", () => {
+      if (!reply.raw.writableFinished) abort.abort(new ClawfleetError("CF_BAD_REQUEST", "the caller closed the connection", { status: 499 }));
+    });
+    try {
+      caller = authenticateModelCaller(request, dependencies);
+      const body = parseJsonBody(request.body);
+      const decoded = codec.decodeRequest(body);
+      const canonical = decoded.request;
+      requestedModel = canonical.model;
+      stream = canonical.stream;
+      const plan = dependencies.router.plan({
+        model: canonical.model,
+        tags: parseTagsHeader(request.headers["x-clawfleet-tags"]),
+        tenantId: caller.tenant.id,
+        profile: caller.tenant.profile,
+      });
+      const rawBody = request.body as Buffer;
+      const bodyObject = body as Record<string, unknown>;
+      // Same schema on both sides: the caller's bytes go upstream untouched (the first target decides; a
+      // fallback to another kind of provider is translated).
+      const firstProvider = dependencies.providers.get(plan.targets[0]?.provider ?? "");
+      const passthrough = firstProvider?.nativeApi === api && typeof firstProvider.passthrough === "function" && plan.targets.every((target) => dependencies.providers.get(target.provider)?.nativeApi === api);
+      const executeOptions = { requestId: request.id, signal: abort.signal };
+
+      if (passthrough) {
+        const result = await timer.upstream(() =>
+          dependencies.router.execute(
+            plan,
+            passthroughAttempt(dependencies.providers, (target) => ({ body: passthroughBody(rawBody, bodyObject, target), stream })),
+            executeOptions,
+          ),
+        );
+        noteAttempts(outcome, result.attempts, result.target);
+        return await sendUpstream(reply, result.result, api, timer, outcome);
+      }
+
+      if (!stream) {
+        const result = await timer.upstream(() => dependencies.router.execute(plan, generateAttempt(dependencies.providers, canonical), executeOptions));
+        noteAttempts(outcome, result.attempts, result.target);
+        const warnings = [...decoded.warnings, ...result.result.warnings];
+        outcome.usage = result.result.response.usage;
+        outcome.status = 200;
+        if (warnings.length > 0) reply.header(WARNINGS_HEADER, warningsHeaderValue(warnings));
+        reply.header(OVERHEAD_HEADER, timer.overheadMs().toFixed(3));
+        return reply.code(200).send(codec.encodeResponse(result.result.response, requestedModel));
+      }
+
+      const result = await timer.upstream(() => dependencies.router.execute(plan, streamAttempt(dependencies.providers, canonical), executeOptions));
+      noteAttempts(outcome, result.attempts, result.target);
+      const warnings = [...decoded.warnings, ...result.result.warnings];
+      const includeUsage = api === "openai-chat" ? chatStreamIncludesUsage(body) : true;
+      await sendEvents(reply, result.result.events, codec.createStreamEncoder(requestedModel, { includeUsage }), warnings, timer, outcome);
+      return reply;
+    } catch (error) {
+      const clawfleetError = isClawfleetError(error) ? error : new ClawfleetError("CF_INTERNAL", "internal error", { cause: error });
+      outcome.status = clawfleetError.status;
+      outcome.errorCode = clawfleetError.code;
+      const attempts = (clawfleetError.details as { attempts?: unknown[] } | undefined)?.attempts;
+      if (Array.isArray(attempts)) outcome.attempts = attempts.length;
+      if (!reply.sent && !reply.raw.headersSent) reply.header(OVERHEAD_HEADER, timer.overheadMs().toFixed(3));
+      if (reply.raw.headersSent) {
+        request.log.warn({ err: error }, "model call failed after the answer started");
+        reply.raw.destroy();
+        return reply;
+      }
+      throw error;
+    } finally {
+      finishRecord(dependencies, { request, caller, api, requestedModel, stream, timer, outcome });
+    }
+  };
+}
+
+function noteAttempts(outcome: Outcome, attempts: readonly AttemptRecord[], target: PlannedTarget): void {
+  outcome.attempts = attempts.length;
+  outcome.provider = target.provider;
+  outcome.model = target.model;
+}
+
+/**
+ * Sends a passed-through upstream answer, reading its usage on the side: a stream chunk by chunk as it
+ * arrives; a JSON body whole, in one write with its length (one packet for small answers, no chunked framing).
+ */
+async function sendUpstream(reply: FastifyReply, upstream: UpstreamResponse, api: ClientApi, timer: CallTimer, outcome: Outcome): Promise<FastifyReply> {
+  outcome.status = upstream.status;
+  const tap = new UsageTap(api);
+  const isStream = (upstream.headers["content-type"] ?? "").includes("text/event-stream");
+  const iterator = upstream.body[Symbol.asyncIterator]();
+  const nextChunk = async () => {
+    const waited = process.hrtime.bigint();
+    const next = await iterator.next();
+    timer.addUpstream(process.hrtime.bigint() - waited);
+    return next;
+  };
+  reply.raw.statusCode = upstream.status;
+  for (const [name, value] of Object.entries(upstream.headers)) reply.raw.setHeader(name, value);
+  reply.raw.setHeader("x-request-id", reply.request.id);
+  reply.hijack();
+  if (!isStream) {
+    const chunks: Buffer[] = [];
+    for (let next = await nextChunk(); !next.done; next = await nextChunk()) chunks.push(Buffer.from(next.value));
+    const body = Buffer.concat(chunks);
+    if (upstream.status < 300) {
+      try {
+        tap.feedDocument(JSON.parse(body.toString("utf8")));
+      } catch {
+        // not JSON: no usage to count
+      }
+    }
+    outcome.usage = tap.result();
+    reply.raw.setHeader("content-length", String(body.length));
+    reply.raw.setHeader(OVERHEAD_HEADER, timer.overheadMs().toFixed(3));
+    reply.raw.end(body);
+    return reply;
+  }
+  reply.raw.setHeader("cache-control", "no-cache");
+  reply.raw.setHeader("x-accel-buffering", "no");
+  reply.raw.setHeader(OVERHEAD_HEADER, timer.overheadMs().toFixed(3));
+  for (let next = await nextChunk(); !next.done; next = await nextChunk()) {
+    tap.feedStream(next.value);
+    if (!reply.raw.write(next.value)) await new Promise<void>((resolve) => reply.raw.once("drain", () => resolve()));
+  }
+  outcome.usage = tap.result();
+  reply.raw.end();
+  return reply;
+}
+
+/** Writes canonical stream events through the client API's encoder. */
+async function sendEvents(
+  reply: FastifyReply,
+  events: AsyncIterable<StreamEvent>,
+  encoder: ReturnType<ClientApiCodec["createStreamEncoder"]>,
+  warnings: TranslationWarning[],
+  timer: CallTimer,
+  outcome: Outcome,
+): Promise<void> {
+  reply.raw.statusCode = 200;
+  reply.raw.setHeader("content-type", "text/event-stream; charset=utf-8");
+  reply.raw.setHeader("cache-control", "no-cache");
+  reply.raw.setHeader("x-accel-buffering", "no");
+  reply.raw.setHeader("x-request-id", reply.request.id);
+  if (warnings.length > 0) reply.raw.setHeader(WARNINGS_HEADER, warningsHeaderValue(warnings));
+  reply.raw.setHeader(OVERHEAD_HEADER, timer.overheadMs().toFixed(3));
+  reply.hijack();
+  outcome.status = 200;
+  const iterator = events[Symbol.asyncIterator]();
+  try {
+    for (;;) {
+      const waited = process.hrtime.bigint();
+      const next = await iterator.next();
+      timer.addUpstream(process.hrtime.bigint() - waited);
+      if (next.done) break;
+      const event = next.value;
+      if (event.type === "finish" && event.usage) outcome.usage = event.usage;
+      if (event.type === "error") outcome.errorCode = "CF_UPSTREAM_ERROR";
+      const text = encoder.encode(event);
+      if (text.length > 0 && !reply.raw.write(text)) await new Promise<void>((resolve) => reply.raw.once("drain", () => resolve()));
+    }
+  } catch (error) {
+    // No fallback after the first byte: tell the caller in its own stream format, then end.
+    const failure = isClawfleetError(error) ? error : new ClawfleetError("CF_UPSTREAM_ERROR", "the upstream stream failed");
+    outcome.errorCode = failure.code;
+    if (!reply.raw.destroyed) reply.raw.write(encoder.encode({ type: "error", status: failure.status, message: failure.message, errorType: "api_error" }));
+  } finally {
+    reply.raw.end();
+  }
+}
+
+function finishRecord(
+  dependencies: ModelCallDependencies,
+  context: { request: FastifyRequest; caller: ModelCaller | null; api: ClientApi; requestedModel: string; stream: boolean; timer: CallTimer; outcome: Outcome },
+): void {
+  const { caller, outcome, timer, api } = context;
+  const overheadMs = timer.overheadMs();
+  dependencies.metrics.overhead.observe({ api }, overheadMs);
+  dependencies.metrics.requests.inc({ api, provider: outcome.provider ?? "none", status: String(outcome.status) });
+  if (!caller) return;
+  const usage = outcome.usage ?? { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 };
+  const cost = outcome.provider && outcome.model ? dependencies.prices.costOf(outcome.provider, outcome.model, usage) : { usdMicros: 0, priced: false };
+  if (outcome.provider) {
+    dependencies.metrics.upstreamDuration.observe({ provider: outcome.provider }, Math.max(0, timer.elapsedMs() - overheadMs));
+    dependencies.metrics.tokens.inc({ provider: outcome.provider, kind: "input" }, usage.inputTokens);
+    dependencies.metrics.tokens.inc({ provider: outcome.provider, kind: "output" }, usage.outputTokens);
+    dependencies.metrics.costUsd.inc({ provider: outcome.provider }, cost.usdMicros / 1e6);
+  }
+  dependencies.recorder.record({
+    id: randomUUID(),
+    requestId: context.request.id,
+    tenantId: caller.tenant.id,
+    keyId: caller.key.id,
+    api,
+    requestedModel: context.requestedModel,
+    provider: outcome.provider,
+    model: outcome.model,
+    status: outcome.status,
+    stream: context.stream,
+    inputTokens: usage.inputTokens,
+    outputTokens: usage.outputTokens,
+    cacheReadTokens: usage.cacheReadTokens,
+    cacheWriteTokens: usage.cacheWriteTokens,
+    reasoningTokens: usage.reasoningTokens,
+    costUsdMicros: cost.usdMicros,
+    overheadMs,
+    durationMs: timer.elapsedMs(),
+    attempts: outcome.attempts,
+    errorCode: outcome.errorCode,
+    createdAtMs: dependencies.now(),
+  });
+  context.request.log.info(
+    { tenantId: caller.tenant.id, keyId: caller.key.id, provider: outcome.provider, model: outcome.model, status: outcome.status, stream: context.stream, inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, costUsdMicros: cost.usdMicros, overheadMs: Number(overheadMs.toFixed(3)), attempts: outcome.attempts },
+    "model call",
+  );
+}
