@@ -30,6 +30,11 @@ export interface RunningClawfleet {
   close(): Promise<void>;
 }
 
+/** Pub/sub channel announcing policy changes between replicas. */
+const SNAPSHOT_CHANNEL = "snapshot-changed";
+/** Rebuild the snapshot this often anyway (ms), in case a change announcement was missed. */
+const SNAPSHOT_SAFETY_REFRESH_MS = 30_000;
+
 /** How often last-used times of keys are written to the store, in ms. */
 const KEY_USAGE_FLUSH_MS = 5_000;
 
@@ -74,6 +79,8 @@ export async function startClawfleet(config: ClawfleetConfig, logger: Logger, en
     keyUsage: deps.keyUsage,
     now: deps.now,
     router: deps.router,
+    admission: deps.admission,
+    cache: deps.cache,
     providers: deps.providers,
     prices: deps.prices,
     recorder,
@@ -81,6 +88,16 @@ export async function startClawfleet(config: ClawfleetConfig, logger: Logger, en
     offeredModels: deps.offeredModels,
   });
   await registerIngress(app, { snapshots: deps.snapshots, runtimes, clients: deps.clients, keyUsage: deps.keyUsage, now: deps.now });
+
+  // Replicas: a policy change made on one replica (tenant, key, settings) is announced on the shared state's
+  // pub/sub; every replica rebuilds its snapshot from the shared database when it hears it. A periodic rebuild
+  // covers a missed message.
+  const unsubscribeSnapshots = await deps.sharedState.subscribe(SNAPSHOT_CHANNEL, () => {
+    deps.snapshots.refresh().catch((error: unknown) => logger.error({ err: error }, "snapshot refresh failed"));
+  });
+  deps.snapshots.setBroadcast(async (version) => deps.sharedState.publish(SNAPSHOT_CHANNEL, String(version)));
+  const snapshotTimer = setInterval(() => void deps.snapshots.refresh().catch(() => undefined), SNAPSHOT_SAFETY_REFRESH_MS);
+  snapshotTimer.unref();
 
   const flushKeyUsage = () => deps.store.apiKeys.touch(deps.keyUsage.drain()).catch((error: unknown) => logger.warn({ err: error }, "key usage flush failed"));
   const flushTimer = setInterval(flushKeyUsage, KEY_USAGE_FLUSH_MS);
@@ -103,6 +120,8 @@ export async function startClawfleet(config: ClawfleetConfig, logger: Logger, en
       closed ??= (async () => {
         closing = true;
         clearInterval(flushTimer);
+        clearInterval(snapshotTimer);
+        await unsubscribeSnapshots();
         logger.info("shutting down: stopping runtimes");
         await runtimes.shutdown();
         await app.close();
@@ -110,6 +129,7 @@ export async function startClawfleet(config: ClawfleetConfig, logger: Logger, en
         await Promise.all([...deps.providers.values()].map((provider) => provider.close()));
         deps.credentials.stop();
         await recorder.close();
+        await deps.sharedState.close();
         await flushKeyUsage();
         await deps.store.close();
         logger.info("shut down");

@@ -15,6 +15,11 @@ import { TenantService } from "./control/tenants.js";
 import type { CredentialSource } from "./credentials/schema.js";
 import { CredentialStore } from "./credentials/store.js";
 import { PriceTable } from "./gateway/pricing.js";
+import { AdmissionControl } from "./gateway/limits/admission.js";
+import { createWebhookAlertSender } from "./gateway/limits/alerts.js";
+import type { SharedState } from "./contracts/shared-state.js";
+import { createSharedState } from "./state/index.js";
+import { ResponseCache } from "./gateway/response-cache.js";
 import { createRouter, type Router } from "./gateway/routing/index.js";
 import { RuntimeClientPool } from "./ingress/upstream-pool.js";
 import type { Logger } from "./observability/logger.js";
@@ -25,7 +30,7 @@ import { MockAdapter } from "./providers/mock/adapter.js";
 import { OllamaAdapter } from "./providers/ollama/adapter.js";
 import { OpenAIAdapter } from "./providers/openai/adapter.js";
 import { ProcessRuntimeDriver } from "./runtime/drivers/process/index.js";
-import { openSqliteStore } from "./store/sqlite/open.js";
+import { openStore } from "./store/open.js";
 
 /** The repository root (holds `runtime/`), from `src/` or `dist/` alike. */
 export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -39,6 +44,10 @@ export interface Dependencies {
   providers: Map<string, ProviderAdapter>;
   credentials: CredentialStore;
   prices: PriceTable;
+  /** Rate limits, budgets, cache and events shared by every replica (memory, or Redis with `redisUrl`). */
+  sharedState: SharedState;
+  admission: AdmissionControl;
+  cache: ResponseCache;
   metrics: GatewayMetrics;
   /** Model ids listed by `/v1/models`: route aliases, then provider models (with their owner). */
   offeredModels: Array<{ id: string; ownedBy: string }>;
@@ -67,7 +76,7 @@ function createProvider(provider: ProviderConfig, credentials: CredentialStore, 
 /** Builds every dependency from validated config. Opens (and migrates) the database. */
 export async function createDeps(config: ClawfleetConfig, logger: Logger, env: NodeJS.ProcessEnv = process.env): Promise<Dependencies> {
   const now = Date.now;
-  const store = await openSqliteStore({ dataDir: config.dataDir, now });
+  const store = await openStore({ ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}), dataDir: config.dataDir, now });
   const snapshots = new SnapshotPublisher(store, now);
   await snapshots.refresh();
   const sources: Record<string, CredentialSource> = {};
@@ -97,9 +106,20 @@ export async function createDeps(config: ClawfleetConfig, logger: Logger, env: N
     sandbox: config.runtime.sandbox,
     logger,
   });
+  const sharedState = await createSharedState({ ...(config.redisUrl ? { redisUrl: config.redisUrl } : {}), keyPrefix: config.redisKeyPrefix, logger: logger.child({ component: "shared-state" }) });
+  const admission = new AdmissionControl(
+    sharedState,
+    { limits: config.limits, budgets: config.budgets.rules, timeZone: config.budgets.timeZone },
+    logger.child({ component: "admission" }),
+    createWebhookAlertSender(logger.child({ component: "budget-alerts" })),
+    now,
+  );
   return {
     store,
     snapshots,
+    sharedState,
+    admission,
+    cache: new ResponseCache(sharedState, config.cache),
     tenants: new TenantService(store, snapshots, now),
     keyUsage: new KeyUsageRecorder(),
     router,

@@ -14,6 +14,7 @@ import type { TenantService } from "../control/tenants.js";
 import type { RuntimeManager } from "../runtime/manager.js";
 import type { RuntimeClientPool } from "../ingress/upstream-pool.js";
 import * as schemas from "./schemas.js";
+import { reportCsv, reportRecord } from "./usage-report.js";
 
 export interface AdminDependencies {
   adminToken: string;
@@ -162,6 +163,37 @@ export async function registerAdminApi(app: FastifyInstance, dependencies: Admin
           await dependencies.flushRequests();
           const records = await dependencies.requests.list({ tenantId: request.params.id, limit: request.query.limit });
           return { requests: records.map((record) => ({ ...record, createdAt: new Date(record.createdAtMs).toISOString() })) };
+        },
+      );
+
+      api.get(
+        "/usage",
+        {
+          schema: {
+            summary: "Usage and cost report: request records summed per tenant, key, provider, model and/or UTC day (JSON or CSV)",
+            querystring: z
+              .object({
+                from: z.iso.date().describe("First UTC day, YYYY-MM-DD"),
+                to: z.iso.date().describe("Last UTC day, YYYY-MM-DD (inclusive)"),
+                tenant: z.string().optional(),
+                groupBy: z
+                  .string()
+                  .default("tenant,day")
+                  .transform((value) => value.split(",").map((item) => item.trim()).filter(Boolean))
+                  .pipe(z.array(z.enum(["tenant", "key", "provider", "model", "day"])).min(1)),
+                format: z.enum(["json", "csv"]).default("json"),
+              })
+              .strict(),
+          },
+        },
+        async (request, reply) => {
+          await dependencies.flushRequests();
+          const fromMs = Date.parse(`${request.query.from}T00:00:00Z`);
+          const toMs = Date.parse(`${request.query.to}T00:00:00Z`) + 86_400_000;
+          if (toMs <= fromMs) throw new ClawfleetError("CF_VALIDATION_FAILED", "`to` must not be before `from`", { details: { param: "to" } });
+          const rows = await dependencies.requests.usage({ fromMs, toMs, groupBy: request.query.groupBy, ...(request.query.tenant ? { tenantId: request.query.tenant } : {}) });
+          if (request.query.format === "csv") return reply.type("text/csv; charset=utf-8").send(reportCsv(rows, request.query.groupBy));
+          return { from: request.query.from, to: request.query.to, groupBy: request.query.groupBy, rows: rows.map((row) => reportRecord(row, request.query.groupBy)) };
         },
       );
 

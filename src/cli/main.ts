@@ -161,6 +161,25 @@ export function buildProgram(): Command {
       print({ revoked: keyId }, json, () => `key ${keyId} revoked`);
     });
 
+  program
+    .command("usage")
+    .description("usage and cost report from request records (UTC days)")
+    .requiredOption("--from <day>", "first day, YYYY-MM-DD")
+    .requiredOption("--to <day>", "last day, YYYY-MM-DD (inclusive)")
+    .option("--tenant <id>", "one tenant only")
+    .option("--group-by <columns>", "comma-separated: tenant,key,provider,model,day", "tenant,day")
+    .option("--csv", "print CSV")
+    .action(async (options: { from: string; to: string; tenant?: string; groupBy: string; csv?: boolean }, command: Command) => {
+      const { client, json } = clientFrom(command);
+      const query = new URLSearchParams({ from: options.from, to: options.to, groupBy: options.groupBy, format: options.csv ? "csv" : "json", ...(options.tenant ? { tenant: options.tenant } : {}) });
+      const result = await client.request<string | { rows: Array<Record<string, string | number | null>> }>("GET", `/usage?${query.toString()}`);
+      if (typeof result === "string") {
+        process.stdout.write(result);
+        return;
+      }
+      print(result, json, () => (result.rows.length === 0 ? "no usage" : result.rows.map((row) => Object.values(row).join("\t")).join("\n")));
+    });
+
   const runtime = program.command("runtime").description("control a tenant's runtime");
   runtime
     .command("start <tenant>")

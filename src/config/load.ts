@@ -26,6 +26,9 @@ export const ENVIRONMENT_VARIABLES: ReadonlyArray<{ name: string; path: string[]
   { name: "CLAWFLEET_RUNTIME_NODE_PATH", path: ["runtime", "nodePath"] },
   { name: "CLAWFLEET_RUNTIME_OPENCLAW_DIR", path: ["runtime", "openclawDir"] },
   { name: "CLAWFLEET_RUNTIME_MODEL_API", path: ["runtime", "modelApi"] },
+  { name: "CLAWFLEET_DATABASE_URL", path: ["databaseUrl"] },
+  { name: "CLAWFLEET_REDIS_URL", path: ["redisUrl"] },
+  { name: "CLAWFLEET_REDIS_KEY_PREFIX", path: ["redisKeyPrefix"] },
 ];
 
 /** Flags of `clawfleet serve` that override config (undefined = not given). */
@@ -176,6 +179,15 @@ function crossCheck(config: ClawfleetConfig, env: NodeJS.ProcessEnv, problems: s
     if (provider.kind === "bedrock" && !provider.region && !env.AWS_REGION) problems.push(`config: providers.${index}.region: required for bedrock (or set AWS_REGION)`);
   });
   for (const issue of routingReferenceIssues(config, providerIds)) problems.push(`config: ${issue.path.join(".")}: ${issue.message}`);
+  const aliases = new Set(config.routes.map((route) => route.alias));
+  config.budgets.rules.forEach((rule, index) => {
+    if (rule.fallbackRoute !== undefined && !aliases.has(rule.fallbackRoute)) problems.push(`config: budgets.rules.${index}.fallbackRoute: no route with alias "${rule.fallbackRoute}"`);
+  });
+  try {
+    new Intl.DateTimeFormat("en-CA", { timeZone: config.budgets.timeZone });
+  } catch {
+    problems.push(`config: budgets.timeZone: unknown time zone "${config.budgets.timeZone}"`);
+  }
 }
 
 /**

@@ -43,6 +43,43 @@ export const modelPriceSchema = z
   })
   .strict();
 
+/** Which requests a limit or budget applies to (all given fields must match; none = every request). */
+const scopeMatchSchema = z
+  .object({
+    tenant: z.string().min(1).optional(),
+    profile: z.string().min(1).optional(),
+  })
+  .strict();
+
+/**
+ * A token-bucket rate limit. One bucket per value of `scope` (each key, tenant, model alias or provider): it
+ * holds a minute's worth and refills continuously, so bursts up to the per-minute figure are allowed.
+ */
+export const rateLimitSchema = z
+  .object({
+    scope: z.enum(["key", "tenant", "model", "provider"]),
+    requestsPerMinute: z.coerce.number().int().positive().optional(),
+    tokensPerMinute: z.coerce.number().int().positive().optional().describe("Estimated input + max output tokens, corrected by real usage"),
+    match: scopeMatchSchema.optional(),
+  })
+  .strict()
+  .refine((limit) => limit.requestsPerMinute !== undefined || limit.tokensPerMinute !== undefined, { message: "a limit needs requestsPerMinute or tokensPerMinute" });
+
+/** A USD budget per tenant or per key for each calendar day or month (in `budgets.timeZone`). */
+export const budgetRuleSchema = z
+  .object({
+    scope: z.enum(["tenant", "key"]),
+    period: z.enum(["day", "month"]),
+    limitUsd: z.coerce.number().positive(),
+    match: scopeMatchSchema.optional(),
+    alertThresholds: z.array(z.coerce.number().gt(0).lte(1)).default([0.8, 1]).describe("Fractions of the limit that trigger an alert"),
+    alertWebhook: z.url().optional().describe("POSTed a JSON alert when a threshold is crossed"),
+    action: z.enum(["block", "fallback"]).default("block"),
+    fallbackRoute: z.string().min(1).optional().describe("action fallback: the (cheaper) route used once the budget is spent"),
+  })
+  .strict()
+  .refine((rule) => rule.action !== "fallback" || rule.fallbackRoute !== undefined, { message: "action fallback needs fallbackRoute", path: ["fallbackRoute"] });
+
 export const configSchema = z
   .object({
     server: z
@@ -79,6 +116,25 @@ export const configSchema = z
     circuitBreaker: circuitBreakerSchema.prefault({}),
     policies: routingPolicySchema.prefault({}),
     pricing: z.record(z.string(), modelPriceSchema).default({}).describe("USD per million tokens by model id or <provider>/<model>"),
+    limits: z.array(rateLimitSchema).default([]),
+    budgets: z
+      .object({
+        timeZone: z.string().min(1).default("UTC").describe("IANA time zone of budget days and months"),
+        rules: z.array(budgetRuleSchema).default([]),
+      })
+      .strict()
+      .prefault({}),
+    cache: z
+      .object({
+        ttlMs: durationMs.default(300_000),
+        tenants: z.array(z.string()).default([]).describe("Tenants whose requests are cached by default (others opt in per request)"),
+        maxEntryBytes: z.coerce.number().int().positive().default(1_048_576),
+      })
+      .strict()
+      .prefault({}),
+    databaseUrl: z.string().min(1).optional().describe("postgres://… for PostgreSQL; default SQLite in the data dir"),
+    redisUrl: z.string().min(1).optional().describe("redis://… for shared state across replicas; default in memory"),
+    redisKeyPrefix: z.string().min(1).default("clawfleet:").describe("Prefix of every Redis key (several deployments can share one Redis)"),
   })
   .strict();
 

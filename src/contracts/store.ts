@@ -99,7 +99,28 @@ export interface RequestRecord {
   createdAtMs: number;
 }
 
+/** Columns a usage report can be grouped by; `day` is the UTC calendar day (YYYY-MM-DD). */
+export type UsageGroupBy = "tenant" | "key" | "provider" | "model" | "day";
+
+/** One row of a usage report: the group's values and the sums over its request records. */
+export interface UsageRow {
+  group: Partial<Record<UsageGroupBy, string | null>>;
+  requests: number;
+  /** Records whose status was not 2xx. */
+  errors: number;
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+  costUsdMicros: number;
+}
+
 export interface RequestRepository {
+  /**
+   * Sums request records created in [fromMs, toMs) (optionally of one tenant), grouped by `groupBy` (in that
+   * order), rows sorted by the group columns.
+   */
+  usage(filter: { fromMs: number; toMs: number; tenantId?: string; groupBy: readonly UsageGroupBy[] }): Promise<UsageRow[]>;
   insertMany(records: readonly RequestRecord[]): Promise<void>;
   /** Newest first. */
   list(filter: { tenantId?: string; limit: number }): Promise<RequestRecord[]>;

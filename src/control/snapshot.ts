@@ -21,7 +21,24 @@ export class SnapshotPublisher {
   private rebuilding: Promise<PolicySnapshot> | null = null;
   private rebuildAgain = false;
 
+  private broadcast: ((version: number) => Promise<void>) | null = null;
+
   constructor(private readonly store: Store, private readonly now: () => number = Date.now) {}
+
+  /**
+   * Connects replicas: `broadcast` tells the others that this replica changed policy (they rebuild from the
+   * shared database on receipt, see {@link SnapshotPublisher.refresh}).
+   */
+  setBroadcast(broadcast: (version: number) => Promise<void>): void {
+    this.broadcast = broadcast;
+  }
+
+  /** After a change made here: rebuild, then tell the other replicas. */
+  async changed(): Promise<PolicySnapshot> {
+    const snapshot = await this.refresh();
+    await this.broadcast?.(snapshot.version);
+    return snapshot;
+  }
 
   /** The snapshot in force. O(1), no I/O. */
   current(): PolicySnapshot {

@@ -52,7 +52,7 @@ export class TenantService {
     }
     const tenant = await this.store.tenants.create({ id: input.id, profile: input.profile ?? "standard", settings: input.settings ?? {} });
     const created = await this.insertKey(tenant.id, "tenant", ["chat", "model"], null);
-    await this.snapshots.refresh();
+    await this.snapshots.changed();
     return { tenant, key: created.key, keyId: created.id };
   }
 
@@ -71,14 +71,14 @@ export class TenantService {
   async updateSettings(id: string, settings: Record<string, unknown>): Promise<TenantRecord> {
     const tenant = await this.store.tenants.updateSettings(id, settings);
     if (!tenant) throw new ClawfleetError("CF_TENANT_NOT_FOUND", `tenant "${id}" does not exist`, { details: { tenantId: id } });
-    await this.snapshots.refresh();
+    await this.snapshots.changed();
     return tenant;
   }
 
   /** Deletes the tenant record and its keys (the caller stops and destroys its runtime first). */
   async deleteTenant(id: string): Promise<void> {
     if (!(await this.store.tenants.delete(id))) throw new ClawfleetError("CF_TENANT_NOT_FOUND", `tenant "${id}" does not exist`, { details: { tenantId: id } });
-    await this.snapshots.refresh();
+    await this.snapshots.changed();
   }
 
   /**
@@ -90,7 +90,7 @@ export class TenantService {
     await this.getTenant(tenantId);
     if (expiresAtMs !== null && expiresAtMs <= this.now()) throw new ClawfleetError("CF_VALIDATION_FAILED", "expiresAt must be in the future", { details: { param: "expiresAt" } });
     const created = await this.insertKey(tenantId, "tenant", scopes, expiresAtMs);
-    await this.snapshots.refresh();
+    await this.snapshots.changed();
     return { key: created.key, summary: summarizeKey(created.record) };
   }
 
@@ -104,7 +104,7 @@ export class TenantService {
     if (!(await this.store.apiKeys.revoke(tenantId, keyId, this.now()))) {
       throw new ClawfleetError("CF_KEY_NOT_FOUND", `key "${keyId}" of tenant "${tenantId}" does not exist or is already revoked`, { details: { tenantId, keyId } });
     }
-    await this.snapshots.refresh();
+    await this.snapshots.changed();
   }
 
   /**
@@ -114,7 +114,7 @@ export class TenantService {
   async rotateRuntimeKey(tenantId: string): Promise<string> {
     await this.store.apiKeys.revokeAllOfKind(tenantId, "runtime", this.now());
     const created = await this.insertKey(tenantId, "runtime", ["model"], null);
-    await this.snapshots.refresh();
+    await this.snapshots.changed();
     return created.key;
   }
 

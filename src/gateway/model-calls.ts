@@ -23,9 +23,18 @@ import { UsageTap } from "./passthrough-usage.js";
 import type { PriceTable } from "./pricing.js";
 import type { RequestRecorder } from "./request-recorder.js";
 import { generateAttempt, parseTagsHeader, passthroughAttempt, streamAttempt, type AttemptRecord, type PlannedTarget, type Router } from "./routing/index.js";
+import type { Admission, AdmissionControl } from "./limits/admission.js";
+import { estimateRequestTokens, tokensForCharacters, usageFromEstimate } from "./limits/estimate.js";
+import { sendRefusalCompletion } from "./refusal.js";
+import type { ResponseCache } from "./response-cache.js";
+
+/** Response header saying whether the answer came from the cache (`hit`) or was stored for next time (`miss`). */
+export const CACHE_HEADER = "x-clawfleet-cache";
 
 export interface ModelCallDependencies extends CallerDependencies {
   router: Router;
+  admission: AdmissionControl;
+  cache: ResponseCache;
   providers: ReadonlyMap<string, ProviderAdapter>;
   prices: PriceTable;
   recorder: RequestRecorder;
@@ -90,6 +99,10 @@ function passthroughBody(raw: Buffer, body: Record<string, unknown>, target: Pla
 }
 
 interface Outcome {
+  /** Generated characters streamed to the caller (to bill a stream cut short before its usage arrived). */
+  streamedCharacters: number;
+  /** Estimated input tokens (used when the provider reported no usage). */
+  estimatedInputTokens: number;
   status: number;
   provider: string | null;
   model: string | null;
@@ -104,7 +117,9 @@ export function createModelCallHandler(codec: ClientApiCodec, dependencies: Mode
   return async function modelCall(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
     const timer = new CallTimer();
     let caller: ModelCaller | null = null;
-    const outcome: Outcome = { status: 500, provider: null, model: null, usage: null, attempts: 0, errorCode: null };
+    const outcome: Outcome = { streamedCharacters: 0, estimatedInputTokens: 0, status: 500, provider: null, model: null, usage: null, attempts: 0, errorCode: null };
+    let admission: Admission | null = null;
+    let codecRequestStream = false;
     let requestedModel = "";
     let stream = false;
     const abort = new AbortController();
@@ -118,12 +133,39 @@ export function createModelCallHandler(codec: ClientApiCodec, dependencies: Mode
       const canonical = decoded.request;
       requestedModel = canonical.model;
       stream = canonical.stream;
-      const plan = dependencies.router.plan({
-        model: canonical.model,
-        tags: parseTagsHeader(request.headers["x-clawfleet-tags"]),
-        tenantId: caller.tenant.id,
-        profile: caller.tenant.profile,
-      });
+      codecRequestStream = stream;
+      const routingRequest = { tags: parseTagsHeader(request.headers["x-clawfleet-tags"]), tenantId: caller.tenant.id, profile: caller.tenant.profile };
+      let plan = dependencies.router.plan({ model: canonical.model, ...routingRequest });
+      if (!dependencies.admission.idle) {
+        const estimate = estimateRequestTokens(canonical);
+        outcome.estimatedInputTokens = estimate.inputTokens;
+        const first = plan.targets[0] as PlannedTarget;
+        admission = await dependencies.admission.admit({
+          tenantId: caller.tenant.id,
+          keyId: caller.key.id,
+          profile: caller.tenant.profile,
+          model: plan.routeAlias,
+          provider: first.provider,
+          estimatedTokens: estimate.inputTokens + estimate.outputTokens,
+          estimatedCostMicros: dependencies.prices.costOf(first.provider, first.model, usageFromEstimate(estimate.inputTokens, estimate.outputTokens)).usdMicros,
+        });
+        for (const [name, value] of Object.entries(admission.headers)) reply.header(name, value);
+        if (admission.fallbackRoute) plan = dependencies.router.plan({ model: admission.fallbackRoute, ...routingRequest });
+      }
+      const cacheMode = dependencies.cache.modeFor(request.headers[CACHE_HEADER], caller.tenant.id, stream);
+      const cacheKey = cacheMode === "off" ? null : dependencies.cache.keyFor(api, caller.tenant.id, body);
+      if (cacheKey) {
+        const cached = await dependencies.cache.get(cacheKey);
+        if (cached) {
+          outcome.status = cached.status;
+          reply.header(CACHE_HEADER, "hit").header(OVERHEAD_HEADER, timer.overheadMs().toFixed(3));
+          return reply.code(cached.status).type(cached.contentType).send(cached.body);
+        }
+        reply.header(CACHE_HEADER, "miss");
+      }
+      const storeInCache = (answer: { status: number; contentType: string; body: Buffer }) => {
+        if (cacheKey) dependencies.cache.set(cacheKey, cacheMode, answer).catch((error: unknown) => request.log.warn({ err: error }, "cache store failed"));
+      };
       const rawBody = request.body as Buffer;
       const bodyObject = body as Record<string, unknown>;
       // Same schema on both sides: the caller's bytes go upstream untouched (the first target decides; a
@@ -141,7 +183,7 @@ export function createModelCallHandler(codec: ClientApiCodec, dependencies: Mode
           ),
         );
         noteAttempts(outcome, result.attempts, result.target);
-        return await sendUpstream(reply, result.result, api, timer, outcome);
+        return await sendUpstream(reply, result.result, api, timer, outcome, storeInCache);
       }
 
       if (!stream) {
@@ -151,8 +193,10 @@ export function createModelCallHandler(codec: ClientApiCodec, dependencies: Mode
         outcome.usage = result.result.response.usage;
         outcome.status = 200;
         if (warnings.length > 0) reply.header(WARNINGS_HEADER, warningsHeaderValue(warnings));
+        const encoded = Buffer.from(JSON.stringify(codec.encodeResponse(result.result.response, requestedModel)));
+        storeInCache({ status: 200, contentType: "application/json; charset=utf-8", body: encoded });
         reply.header(OVERHEAD_HEADER, timer.overheadMs().toFixed(3));
-        return reply.code(200).send(codec.encodeResponse(result.result.response, requestedModel));
+        return reply.code(200).type("application/json; charset=utf-8").send(encoded);
       }
 
       const result = await timer.upstream(() => dependencies.router.execute(plan, streamAttempt(dependencies.providers, canonical), executeOptions));
@@ -173,9 +217,23 @@ export function createModelCallHandler(codec: ClientApiCodec, dependencies: Mode
         reply.raw.destroy();
         return reply;
       }
+      const headers = (clawfleetError.details as { headers?: Record<string, string> } | undefined)?.headers;
+      if (headers) for (const [name, value] of Object.entries(headers)) reply.header(name, value);
+      // A runtime must not see 429/402: OpenClaw retries 429 for minutes and disables its key for 10 minutes on
+      // 402 (FACTS.md). It gets a normal assistant answer that explains the refusal instead.
+      if (caller?.channelTenantId && (clawfleetError.code === "CF_RATE_LIMITED" || clawfleetError.code === "CF_BUDGET_EXCEEDED")) {
+        outcome.status = 200;
+        sendRefusalCompletion(reply, codec, requestedModel || "clawfleet", codecRequestStream, clawfleetError);
+        return reply;
+      }
       throw error;
     } finally {
-      finishRecord(dependencies, { request, caller, api, requestedModel, stream, timer, outcome });
+      if (outcome.usage === null && outcome.streamedCharacters > 0) {
+        // The caller left (or the stream broke) before usage arrived: bill what was produced.
+        outcome.usage = usageFromEstimate(outcome.estimatedInputTokens, tokensForCharacters(outcome.streamedCharacters));
+      }
+      const cost = finishRecord(dependencies, { request, caller, api, requestedModel, stream, timer, outcome });
+      if (admission) void admission.settle({ usage: outcome.usage, costMicros: cost });
     }
   };
 }
@@ -186,11 +244,23 @@ function noteAttempts(outcome: Outcome, attempts: readonly AttemptRecord[], targ
   outcome.model = target.model;
 }
 
+/** Headers already set on the Fastify reply (rate-limit, cache, request id) for an answer written to `raw`. */
+function copyReplyHeaders(reply: FastifyReply): void {
+  for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) reply.raw.setHeader(name, value);
+}
+
 /**
  * Sends a passed-through upstream answer, reading its usage on the side: a stream chunk by chunk as it
  * arrives; a JSON body whole, in one write with its length (one packet for small answers, no chunked framing).
  */
-async function sendUpstream(reply: FastifyReply, upstream: UpstreamResponse, api: ClientApi, timer: CallTimer, outcome: Outcome): Promise<FastifyReply> {
+async function sendUpstream(
+  reply: FastifyReply,
+  upstream: UpstreamResponse,
+  api: ClientApi,
+  timer: CallTimer,
+  outcome: Outcome,
+  storeInCache: (answer: { status: number; contentType: string; body: Buffer }) => void,
+): Promise<FastifyReply> {
   outcome.status = upstream.status;
   const tap = new UsageTap(api);
   const isStream = (upstream.headers["content-type"] ?? "").includes("text/event-stream");
@@ -202,6 +272,7 @@ async function sendUpstream(reply: FastifyReply, upstream: UpstreamResponse, api
     return next;
   };
   reply.raw.statusCode = upstream.status;
+  copyReplyHeaders(reply);
   for (const [name, value] of Object.entries(upstream.headers)) reply.raw.setHeader(name, value);
   reply.raw.setHeader("x-request-id", reply.request.id);
   reply.hijack();
@@ -217,6 +288,7 @@ async function sendUpstream(reply: FastifyReply, upstream: UpstreamResponse, api
       }
     }
     outcome.usage = tap.result();
+    storeInCache({ status: upstream.status, contentType: upstream.headers["content-type"] ?? "application/json", body });
     reply.raw.setHeader("content-length", String(body.length));
     reply.raw.setHeader(OVERHEAD_HEADER, timer.overheadMs().toFixed(3));
     reply.raw.end(body);
@@ -225,11 +297,15 @@ async function sendUpstream(reply: FastifyReply, upstream: UpstreamResponse, api
   reply.raw.setHeader("cache-control", "no-cache");
   reply.raw.setHeader("x-accel-buffering", "no");
   reply.raw.setHeader(OVERHEAD_HEADER, timer.overheadMs().toFixed(3));
-  for (let next = await nextChunk(); !next.done; next = await nextChunk()) {
-    tap.feedStream(next.value);
-    if (!reply.raw.write(next.value)) await new Promise<void>((resolve) => reply.raw.once("drain", () => resolve()));
+  try {
+    for (let next = await nextChunk(); !next.done; next = await nextChunk()) {
+      tap.feedStream(next.value);
+      outcome.streamedCharacters = tap.streamedTextCharacters;
+      if (!reply.raw.write(next.value)) await new Promise<void>((resolve) => reply.raw.once("drain", () => resolve()));
+    }
+  } finally {
+    outcome.usage = tap.result();
   }
-  outcome.usage = tap.result();
   reply.raw.end();
   return reply;
 }
@@ -244,6 +320,7 @@ async function sendEvents(
   outcome: Outcome,
 ): Promise<void> {
   reply.raw.statusCode = 200;
+  copyReplyHeaders(reply);
   reply.raw.setHeader("content-type", "text/event-stream; charset=utf-8");
   reply.raw.setHeader("cache-control", "no-cache");
   reply.raw.setHeader("x-accel-buffering", "no");
@@ -261,6 +338,8 @@ async function sendEvents(
       if (next.done) break;
       const event = next.value;
       if (event.type === "finish" && event.usage) outcome.usage = event.usage;
+      if (event.type === "text_delta" || event.type === "reasoning_delta") outcome.streamedCharacters += event.text.length;
+      else if (event.type === "tool_call_delta") outcome.streamedCharacters += event.argumentsDelta.length;
       if (event.type === "error") outcome.errorCode = "CF_UPSTREAM_ERROR";
       const text = encoder.encode(event);
       if (text.length > 0 && !reply.raw.write(text)) await new Promise<void>((resolve) => reply.raw.once("drain", () => resolve()));
@@ -275,15 +354,16 @@ async function sendEvents(
   }
 }
 
+/** Records the call (metrics, request record, log line); returns its cost in USD micros. */
 function finishRecord(
   dependencies: ModelCallDependencies,
   context: { request: FastifyRequest; caller: ModelCaller | null; api: ClientApi; requestedModel: string; stream: boolean; timer: CallTimer; outcome: Outcome },
-): void {
+): number {
   const { caller, outcome, timer, api } = context;
   const overheadMs = timer.overheadMs();
   dependencies.metrics.overhead.observe({ api }, overheadMs);
   dependencies.metrics.requests.inc({ api, provider: outcome.provider ?? "none", status: String(outcome.status) });
-  if (!caller) return;
+  if (!caller) return 0;
   const usage = outcome.usage ?? { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 };
   const cost = outcome.provider && outcome.model ? dependencies.prices.costOf(outcome.provider, outcome.model, usage) : { usdMicros: 0, priced: false };
   if (outcome.provider) {
@@ -319,4 +399,5 @@ function finishRecord(
     { tenantId: caller.tenant.id, keyId: caller.key.id, provider: outcome.provider, model: outcome.model, status: outcome.status, stream: context.stream, inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, costUsdMicros: cost.usdMicros, overheadMs: Number(overheadMs.toFixed(3)), attempts: outcome.attempts },
     "model call",
   );
+  return cost.usdMicros;
 }

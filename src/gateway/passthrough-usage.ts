@@ -24,11 +24,22 @@ function count(value: Json | null, key: string): number {
   return typeof raw === "number" && Number.isFinite(raw) && raw >= 0 ? raw : 0;
 }
 
+/** Generated-text string values of one SSE data line, by field name (cheap: no JSON parse). */
+const GENERATED_TEXT_FIELD = /"(?:content|text|delta|partial_json|arguments)":"((?:[^"\\]|\\.)*)"/g;
+
+function generatedTextLength(line: string): number {
+  let total = 0;
+  for (const match of line.matchAll(GENERATED_TEXT_FIELD)) total += (match[1] as string).length;
+  return total;
+}
+
 /** Accumulates usage from JSON documents (whole bodies or stream events) of one client API. */
 export class UsageTap {
   private usage: CanonicalUsage = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 };
   private seen = false;
   private pending = "";
+  /** Characters of generated text seen in the stream (for billing a stream cut short before its usage). */
+  streamedTextCharacters = 0;
   private readonly decoder = new TextDecoder();
 
   constructor(private readonly api: ClientApi) {}
@@ -40,6 +51,7 @@ export class UsageTap {
     while (newline !== -1) {
       const line = this.pending.slice(0, newline);
       this.pending = this.pending.slice(newline + 1);
+      if (line.startsWith("data:")) this.streamedTextCharacters += generatedTextLength(line);
       if (line.startsWith("data:") && line.includes('"usage"')) {
         try {
           this.feedDocument(JSON.parse(line.slice(5)));

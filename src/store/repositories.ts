@@ -1,10 +1,11 @@
 /**
- * The repositories of {@link Store}, written once over Kysely's query builder so that every dialect
- * (SQLite now, PostgreSQL next) shares them. Dialect-specific setup lives in `src/store/<dialect>/`.
+ * The repositories of {@link Store}, written once over Kysely's query builder so that every dialect (SQLite,
+ * PostgreSQL) shares them. Dialect-specific setup lives in `src/store/<dialect>/`. Integers are read through
+ * `Number(...)` because PostgreSQL's driver may return `bigint` columns and counts as strings.
  */
-import { sql, type Kysely, type Selectable } from "kysely";
+import { sql, type Kysely, type RawBuilder, type Selectable } from "kysely";
 import { ClawfleetError } from "../contracts/errors.js";
-import type { ApiKeyRecord, ApiKeyRepository, KeyKind, KeyScope, RequestRecord, RequestRepository, Store, TenantRecord, TenantRepository } from "../contracts/store.js";
+import type { ApiKeyRecord, ApiKeyRepository, KeyKind, KeyScope, RequestRecord, RequestRepository, Store, TenantRecord, TenantRepository, UsageGroupBy, UsageRow } from "../contracts/store.js";
 import type { ApiKeysTable, Database, RequestsTable, TenantsTable } from "./schema.js";
 
 function parseJsonObject(text: string): Record<string, unknown> {
@@ -44,9 +45,12 @@ class KyselyTenantRepository implements TenantRepository {
   constructor(private readonly database: Kysely<Database>, private readonly now: () => number) {}
 
   async create(input: { id: string; profile: string; settings?: Record<string, unknown> }): Promise<TenantRecord> {
-    return this.database.transaction().execute(async (transaction) => {
+    // "Already exists" is decided inside the transaction but thrown after it commits (nothing was written): a
+    // rollback on SQLite's one shared connection is best kept for real failures.
+    const created = await this.database.transaction().execute(async (transaction) => {
       const existing = await transaction.selectFrom("tenants").select("id").where("id", "=", input.id).executeTakeFirst();
-      if (existing) throw new ClawfleetError("CF_TENANT_EXISTS", `tenant "${input.id}" already exists`, { details: { tenantId: input.id } });
+      if (existing) return null;
+      // The row lock on the counter serializes concurrent creates on PostgreSQL (READ COMMITTED re-reads the row).
       const counter = await transaction
         .updateTable("counters")
         .set({ value: sql<number>`value + 1` })
@@ -60,9 +64,13 @@ class KyselyTenantRepository implements TenantRepository {
         settings_json: JSON.stringify(input.settings ?? {}),
         created_at_ms: this.now(),
       };
-      await transaction.insertInto("tenants").values(row).execute();
-      return toTenant(row);
+      // A concurrent create of the same id (PostgreSQL) waits for the other transaction, then inserts nothing: the
+      // counter keeps its increment, a gap in tenant numbers, which are unique but need not be dense.
+      const inserted = await transaction.insertInto("tenants").values(row).onConflict((conflict) => conflict.column("id").doNothing()).executeTakeFirst();
+      return Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0 ? toTenant(row) : null;
     });
+    if (created === null) throw new ClawfleetError("CF_TENANT_EXISTS", `tenant "${input.id}" already exists`, { details: { tenantId: input.id } });
+    return created;
   }
 
   async get(id: string): Promise<TenantRecord | null> {
@@ -70,9 +78,12 @@ class KyselyTenantRepository implements TenantRepository {
     return row ? toTenant(row) : null;
   }
 
+  /** Ordered by id in code-point order on every dialect. */
   async list(): Promise<TenantRecord[]> {
-    const rows = await this.database.selectFrom("tenants").selectAll().orderBy("id").execute();
-    return rows.map(toTenant);
+    // Sorted here, not with `order by id`: PostgreSQL orders text by the database's collation (en_US ignores
+    // hyphens, so `a-c` sorts after `ab`), SQLite by bytes.
+    const rows = await this.database.selectFrom("tenants").selectAll().execute();
+    return rows.map(toTenant).sort((left, right) => (left.id < right.id ? -1 : left.id > right.id ? 1 : 0));
   }
 
   async updateSettings(id: string, settings: Record<string, unknown>): Promise<TenantRecord | null> {
@@ -188,39 +199,101 @@ function toRequest(row: Selectable<RequestsTable>): RequestRecord {
   };
 }
 
+/**
+ * Rows per multi-row insert: 21 parameters each, well under PostgreSQL's 65,535 bind parameters per statement
+ * and SQLite's 32,766 (https://www.sqlite.org/limits.html#max_variable_number).
+ */
+const INSERT_CHUNK_ROWS = 500;
+
+async function insertRequests(database: Kysely<Database>, records: readonly RequestRecord[]): Promise<void> {
+  await database
+    .insertInto("requests")
+    .values(
+      records.map((record) => ({
+        id: record.id,
+        request_id: record.requestId,
+        tenant_id: record.tenantId,
+        key_id: record.keyId,
+        api: record.api,
+        requested_model: record.requestedModel,
+        provider: record.provider,
+        model: record.model,
+        status: record.status,
+        stream: record.stream ? 1 : 0,
+        input_tokens: record.inputTokens,
+        output_tokens: record.outputTokens,
+        cache_read_tokens: record.cacheReadTokens,
+        cache_write_tokens: record.cacheWriteTokens,
+        reasoning_tokens: record.reasoningTokens,
+        cost_usd_micros: record.costUsdMicros,
+        overhead_ms: record.overheadMs,
+        duration_ms: record.durationMs,
+        attempts: record.attempts,
+        error_code: record.errorCode,
+        created_at_ms: record.createdAtMs,
+      })),
+    )
+    .execute();
+}
+
 class KyselyRequestRepository implements RequestRepository {
   constructor(private readonly database: Kysely<Database>) {}
 
   async insertMany(records: readonly RequestRecord[]): Promise<void> {
     if (records.length === 0) return;
-    await this.database
-      .insertInto("requests")
-      .values(
-        records.map((record) => ({
-          id: record.id,
-          request_id: record.requestId,
-          tenant_id: record.tenantId,
-          key_id: record.keyId,
-          api: record.api,
-          requested_model: record.requestedModel,
-          provider: record.provider,
-          model: record.model,
-          status: record.status,
-          stream: record.stream ? 1 : 0,
-          input_tokens: record.inputTokens,
-          output_tokens: record.outputTokens,
-          cache_read_tokens: record.cacheReadTokens,
-          cache_write_tokens: record.cacheWriteTokens,
-          reasoning_tokens: record.reasoningTokens,
-          cost_usd_micros: record.costUsdMicros,
-          overhead_ms: record.overheadMs,
-          duration_ms: record.durationMs,
-          attempts: record.attempts,
-          error_code: record.errorCode,
-          created_at_ms: record.createdAtMs,
-        })),
-      )
-      .execute();
+    if (records.length <= INSERT_CHUNK_ROWS) {
+      await insertRequests(this.database, records);
+      return;
+    }
+    await this.database.transaction().execute(async (transaction) => {
+      for (let start = 0; start < records.length; start += INSERT_CHUNK_ROWS) await insertRequests(transaction, records.slice(start, start + INSERT_CHUNK_ROWS));
+    });
+  }
+
+  async usage(filter: { fromMs: number; toMs: number; tenantId?: string; groupBy: readonly UsageGroupBy[] }): Promise<UsageRow[]> {
+    // The UTC day is computed as an integer day number (ms / 86 400 000) so the query is the same on every dialect.
+    const columns: Record<UsageGroupBy, RawBuilder<unknown>> = {
+      tenant: sql`tenant_id`,
+      key: sql`key_id`,
+      provider: sql`provider`,
+      model: sql`model`,
+      day: sql`(created_at_ms / 86400000)`,
+    };
+    const groupExpressions = filter.groupBy.map((column) => columns[column]);
+    let query = this.database
+      .selectFrom("requests")
+      .select([
+        ...filter.groupBy.map((column) => columns[column].as(`group_${column}`)),
+        sql<number>`count(*)`.as("requests"),
+        sql<number>`sum(case when status >= 200 and status < 300 then 0 else 1 end)`.as("errors"),
+        sql<number>`sum(input_tokens)`.as("input_tokens"),
+        sql<number>`sum(output_tokens)`.as("output_tokens"),
+        sql<number>`sum(cache_read_tokens)`.as("cache_read_tokens"),
+        sql<number>`sum(cache_write_tokens)`.as("cache_write_tokens"),
+        sql<number>`sum(cost_usd_micros)`.as("cost_usd_micros"),
+      ])
+      .where("created_at_ms", ">=", filter.fromMs)
+      .where("created_at_ms", "<", filter.toMs);
+    if (filter.tenantId !== undefined) query = query.where("tenant_id", "=", filter.tenantId);
+    if (groupExpressions.length > 0) query = query.groupBy(groupExpressions).orderBy(groupExpressions);
+    const rows = (await query.execute()) as Array<Record<string, unknown>>;
+    return rows.map((row) => {
+      const group: Partial<Record<UsageGroupBy, string | null>> = {};
+      for (const column of filter.groupBy) {
+        const value = row[`group_${column}`];
+        group[column] = column === "day" ? new Date(Math.floor(Number(value)) * 86_400_000).toISOString().slice(0, 10) : value === null || value === undefined ? null : String(value);
+      }
+      return {
+        group,
+        requests: Number(row.requests),
+        errors: Number(row.errors),
+        inputTokens: Number(row.input_tokens),
+        outputTokens: Number(row.output_tokens),
+        cacheReadTokens: Number(row.cache_read_tokens),
+        cacheWriteTokens: Number(row.cache_write_tokens),
+        costUsdMicros: Number(row.cost_usd_micros),
+      };
+    });
   }
 
   async list(filter: { tenantId?: string; limit: number }): Promise<RequestRecord[]> {

@@ -118,6 +118,28 @@ describe("model gateway, admin API and ingress refusals", () => {
     assert.match(metrics, /clawfleet_gateway_requests_total\{api="openai-chat",provider="openai",status="200"\} \d+/);
   });
 
+  test("usage and cost report per tenant, provider, model and day, as JSON and CSV", async () => {
+    const today = new Date().toISOString().slice(0, 10);
+    const report = await platform.admin("GET", `/usage?from=${today}&to=${today}&groupBy=tenant,provider,model,day`);
+    assert.equal(report.status, 200);
+    const rows = (report.body as { rows: Array<Record<string, string | number | null>> }).rows;
+    const listed = await platform.admin("GET", "/tenants/acme/requests?limit=1000");
+    const records = (listed.body as { requests: Array<{ provider: string | null; model: string | null; costUsdMicros: number; inputTokens: number }> }).requests.filter((record) => record.provider === "openai" && record.model === "gpt-4o-mini");
+    const row = rows.find((candidate) => candidate.tenant === "acme" && candidate.provider === "openai" && candidate.model === "gpt-4o-mini");
+    assert.ok(row, JSON.stringify(rows));
+    assert.equal(row.day, today);
+    assert.equal(row.requests, records.length, "one row sums every matching record");
+    assert.equal(row.inputTokens, records.reduce((sum, record) => sum + record.inputTokens, 0));
+    assert.equal(row.costUsd, Number((records.reduce((sum, record) => sum + record.costUsdMicros, 0) / 1e6).toFixed(6)));
+    const csv = await fetch(`${platform.url}/admin/v1/usage?from=${today}&to=${today}&groupBy=tenant,model&format=csv`, { headers: { authorization: `Bearer ${platform.adminToken.token}` } });
+    assert.match(csv.headers.get("content-type") ?? "", /^text\/csv/);
+    const lines = (await csv.text()).split("\r\n");
+    assert.equal(lines[0], "tenant,model,requests,errors,inputTokens,outputTokens,cacheReadTokens,cacheWriteTokens,costUsd");
+    assert.ok(lines.some((line) => line.startsWith("acme,gpt-4o-mini,")));
+    const bad = await platform.admin("GET", `/usage?from=${today}&to=2000-01-01`);
+    assert.equal(bad.status, 400);
+  });
+
   test("same-schema traffic passes through byte for byte", async () => {
     const raw = '{"model":"gpt-4o-mini",  "messages":[{"role":"user","content":"exact bytes"}], "temperature":0.25}';
     const before = upstream.requests.length;

@@ -60,7 +60,7 @@ export async function startServeProcess(env: NodeJS.ProcessEnv): Promise<ServePr
     if (Date.now() > deadline) throw new Error(`clawfleet serve not ready after 30 s: ${stderr}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-  const adminToken = readFileSync(path.join(dataDir, "admin-token"), "utf8").trim();
+  const adminToken = env.CLAWFLEET_ADMIN_TOKEN ?? readFileSync(path.join(dataDir, "admin-token"), "utf8").trim();
   return {
     url,
     dataDir,

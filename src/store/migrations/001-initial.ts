@@ -1,4 +1,8 @@
-/** First schema: tenants and API keys. Written with Kysely's schema builder so every dialect shares it. */
+/**
+ * First schema: tenants and API keys. Written with Kysely's schema builder so every dialect shares it; only types
+ * that mean the same on SQLite and PostgreSQL: `varchar(n)` (not `char(n)`, which PostgreSQL blank-pads), `bigint`
+ * for epoch milliseconds, `text` for JSON.
+ */
 import { sql, type Kysely } from "kysely";
 
 export async function up(database: Kysely<unknown>): Promise<void> {
@@ -16,7 +20,7 @@ export async function up(database: Kysely<unknown>): Promise<void> {
     .addColumn("tenant_id", "varchar(63)", (column) => column.notNull().references("tenants.id").onDelete("cascade"))
     .addColumn("kind", "varchar(16)", (column) => column.notNull())
     .addColumn("scopes_json", "text", (column) => column.notNull())
-    .addColumn("hash", "char(64)", (column) => column.notNull())
+    .addColumn("hash", "varchar(64)", (column) => column.notNull())
     .addColumn("created_at_ms", "bigint", (column) => column.notNull())
     .addColumn("expires_at_ms", "bigint")
     .addColumn("revoked_at_ms", "bigint")

@@ -1,4 +1,8 @@
-/** Request records: one row per model call with usage, cost (USD micros) and overhead. */
+/**
+ * Request records: one row per model call with usage, cost (USD micros) and overhead. Durations are
+ * `double precision` (8-byte float on both dialects; PostgreSQL's `real` is 4 bytes, ~6 significant digits).
+ * Token counts and costs are `bigint`.
+ */
 import type { Kysely } from "kysely";
 
 export async function up(database: Kysely<unknown>): Promise<void> {
@@ -20,8 +24,8 @@ export async function up(database: Kysely<unknown>): Promise<void> {
     .addColumn("cache_write_tokens", "bigint", (column) => column.notNull())
     .addColumn("reasoning_tokens", "bigint", (column) => column.notNull())
     .addColumn("cost_usd_micros", "bigint", (column) => column.notNull())
-    .addColumn("overhead_ms", "real", (column) => column.notNull())
-    .addColumn("duration_ms", "real", (column) => column.notNull())
+    .addColumn("overhead_ms", "double precision", (column) => column.notNull())
+    .addColumn("duration_ms", "double precision", (column) => column.notNull())
     .addColumn("attempts", "integer", (column) => column.notNull())
     .addColumn("error_code", "varchar(64)")
     .addColumn("created_at_ms", "bigint", (column) => column.notNull())

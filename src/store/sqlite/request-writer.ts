@@ -5,7 +5,7 @@
  * transaction (tens of microseconds for 50 rows). Reads stay on the shared Kysely repository.
  */
 import type BetterSqlite3 from "better-sqlite3";
-import type { RequestRecord, RequestRepository } from "../../contracts/store.js";
+import type { RequestRecord, RequestRepository, UsageRow } from "../../contracts/store.js";
 
 const COLUMNS = [
   "id",
@@ -61,7 +61,7 @@ function rowOf(record: RequestRecord): unknown[] {
 export class SqliteRequestRepository implements RequestRepository {
   private readonly insertBatch: (records: readonly RequestRecord[]) => void;
 
-  constructor(connection: BetterSqlite3.Database, private readonly reads: RequestRepository) {
+  constructor(private readonly connection: BetterSqlite3.Database, private readonly reads: RequestRepository) {
     const statement = connection.prepare(`insert into requests (${COLUMNS.join(", ")}) values (${COLUMNS.map(() => "?").join(", ")})`);
     this.insertBatch = connection.transaction((records: readonly RequestRecord[]) => {
       for (const record of records) statement.run(rowOf(record));
@@ -69,10 +69,19 @@ export class SqliteRequestRepository implements RequestRepository {
   }
 
   async insertMany(records: readonly RequestRecord[]): Promise<void> {
-    if (records.length > 0) this.insertBatch(records);
+    if (records.length === 0) return;
+    // A Kysely transaction (tenant create, key touch…) may be open on this same connection, between two of its
+    // awaits. Writing now would join it (better-sqlite3 nests into a SAVEPOINT) and its rollback would drop these
+    // records. Kysely's statements on SQLite settle in microtasks, so the transaction has ended by the next turn.
+    while (this.connection.inTransaction) await new Promise<void>((resolve) => setImmediate(resolve));
+    this.insertBatch(records);
   }
 
   list(filter: { tenantId?: string; limit: number }): Promise<RequestRecord[]> {
     return this.reads.list(filter);
+  }
+
+  usage(filter: Parameters<RequestRepository["usage"]>[0]): Promise<UsageRow[]> {
+    return this.reads.usage(filter);
   }
 }

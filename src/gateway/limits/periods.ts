@@ -1,0 +1,49 @@
+/**
+ * Calendar periods of budgets in a configured IANA time zone: the label of the current day or month and when
+ * it ends, computed with `Intl.DateTimeFormat` (no time-zone database of our own). The end is found by a binary
+ * search for the first second whose label differs, so daylight-saving days (23 or 25 hours) come out right.
+ * Results are cached until the period ends: the hot path formats nothing.
+ */
+
+/** The period's label (`2026-11-21` or `2026-11`) and when it ends (epoch ms, exclusive). */
+export interface BudgetPeriod {
+  label: string;
+  endsAtMs: number;
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function labelAt(period: "day" | "month", timeZone: string, atMs: number): string {
+  let formatter = formatters.get(timeZone);
+  if (!formatter) {
+    formatter = new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" });
+    formatters.set(timeZone, formatter);
+  }
+  const date = formatter.format(new Date(atMs)); // en-CA formats as YYYY-MM-DD
+  return period === "day" ? date : date.slice(0, 7);
+}
+
+const cache = new Map<string, BudgetPeriod>();
+
+/**
+ * The current `day` or `month` in `timeZone` at `atMs`.
+ * @throws RangeError for an unknown time zone (config validation rejects those first).
+ */
+export function currentPeriod(period: "day" | "month", timeZone: string, atMs: number): BudgetPeriod {
+  const cacheKey = `${period}|${timeZone}`;
+  const cached = cache.get(cacheKey);
+  if (cached && atMs < cached.endsAtMs && atMs >= cached.endsAtMs - (period === "day" ? 26 : 32 * 24) * 3_600_000 && labelAt(period, timeZone, atMs) === cached.label) {
+    return cached;
+  }
+  const label = labelAt(period, timeZone, atMs);
+  let low = atMs;
+  let high = atMs + (period === "day" ? 26 : 32 * 24) * 3_600_000;
+  while (high - low > 1) {
+    const middle = Math.floor((low + high) / 2);
+    if (labelAt(period, timeZone, middle) === label) low = middle;
+    else high = middle;
+  }
+  const result = { label, endsAtMs: high };
+  cache.set(cacheKey, result);
+  return result;
+}
