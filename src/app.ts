@@ -14,6 +14,8 @@ import { registerIngress } from "./ingress/routes.js";
 import type { Logger } from "./observability/logger.js";
 import { RuntimeManager } from "./runtime/manager.js";
 import { RequestRecorder } from "./gateway/request-recorder.js";
+import { RuntimeOwnership } from "./runtime/ownership.js";
+import { ReplicaForwarder } from "./ingress/replica-forward.js";
 
 export const VERSION = "0.1.0";
 
@@ -54,6 +56,8 @@ export async function startClawfleet(config: ClawfleetConfig, logger: Logger, en
   });
   const modelChannels = new ModelChannelListeners(() => app.server, logger.child({ component: "model-channels" }));
   const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
+  const ownership = new RuntimeOwnership(deps.sharedState, logger.child({ component: "runtime-ownership" }));
+  const forwarder = new ReplicaForwarder(() => ownership.selfUrl);
   const runtimes = new RuntimeManager(
     deps.driver,
     deps.tenants,
@@ -68,12 +72,13 @@ export async function startClawfleet(config: ClawfleetConfig, logger: Logger, en
       uidFor: (tenantNumber) => (isRoot && deps.driver.sandboxed ? config.runtime.uidBase + tenantNumber : null),
       modelIds: () => deps.router.aliases(),
       modelApi: config.runtime.modelApi,
+      onStopped: (tenantId) => void ownership.release(tenantId),
     },
     logger.child({ component: "runtime-manager" }),
   );
 
   const recorder = new RequestRecorder(deps.store.requests, logger.child({ component: "request-recorder" }));
-  await registerAdminApi(app, { requests: deps.store.requests, flushRequests: () => recorder.flush(), adminToken: adminToken.token, tenants: deps.tenants, runtimes, clients: deps.clients, sandboxed: deps.driver.sandboxed, version: VERSION });
+  await registerAdminApi(app, { ownership, requests: deps.store.requests, flushRequests: () => recorder.flush(), adminToken: adminToken.token, tenants: deps.tenants, runtimes, clients: deps.clients, sandboxed: deps.driver.sandboxed, version: VERSION });
   await registerModelGateway(app, {
     snapshots: deps.snapshots,
     keyUsage: deps.keyUsage,
@@ -87,7 +92,7 @@ export async function startClawfleet(config: ClawfleetConfig, logger: Logger, en
     metrics: deps.metrics,
     offeredModels: deps.offeredModels,
   });
-  await registerIngress(app, { snapshots: deps.snapshots, runtimes, clients: deps.clients, keyUsage: deps.keyUsage, now: deps.now });
+  await registerIngress(app, { snapshots: deps.snapshots, runtimes, ownership, forwarder, clients: deps.clients, keyUsage: deps.keyUsage, now: deps.now });
 
   // Replicas: a policy change made on one replica (tenant, key, settings) is announced on the shared state's
   // pub/sub; every replica rebuilds its snapshot from the shared database when it hears it. A periodic rebuild
@@ -107,6 +112,11 @@ export async function startClawfleet(config: ClawfleetConfig, logger: Logger, en
   const address = app.server.address();
   const port = typeof address === "object" && address !== null ? address.port : config.server.port;
   const url = `http://${config.server.host.includes(":") ? `[${config.server.host}]` : config.server.host}:${port}`;
+  ownership.bind(config.server.advertiseUrl ?? url);
+  ownership.startRenewals(
+    (tenantId) => runtimes.stateOf(tenantId) !== "stopped",
+    (tenantId) => void runtimes.stop(tenantId).catch((error: unknown) => logger.error({ err: error, tenantId }, "stopping a runtime whose lease was lost failed")),
+  );
 
   let closed: Promise<void> | null = null;
   return {
@@ -124,6 +134,8 @@ export async function startClawfleet(config: ClawfleetConfig, logger: Logger, en
         await unsubscribeSnapshots();
         logger.info("shutting down: stopping runtimes");
         await runtimes.shutdown();
+        await ownership.close();
+        await forwarder.close();
         await app.close();
         await deps.clients.closeAll();
         await Promise.all([...deps.providers.values()].map((provider) => provider.close()));

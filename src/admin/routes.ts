@@ -12,12 +12,15 @@ import { ClawfleetError } from "../contracts/errors.js";
 import type { RequestRepository, TenantRecord } from "../contracts/store.js";
 import type { TenantService } from "../control/tenants.js";
 import type { RuntimeManager } from "../runtime/manager.js";
+import type { RuntimeOwnership } from "../runtime/ownership.js";
 import type { RuntimeClientPool } from "../ingress/upstream-pool.js";
 import * as schemas from "./schemas.js";
 import { reportCsv, reportRecord } from "./usage-report.js";
 
 export interface AdminDependencies {
   adminToken: string;
+  /** Decides which replica runs a tenant's runtime. */
+  ownership: RuntimeOwnership;
   requests: RequestRepository;
   /** Writes buffered request records before they are listed. */
   flushRequests: () => Promise<void>;
@@ -218,6 +221,10 @@ export async function registerAdminApi(app: FastifyInstance, dependencies: Admin
         },
         async (request, reply) => {
           await dependencies.tenants.getTenant(request.params.id);
+          const decision = await dependencies.ownership.decide(request.params.id);
+          if (decision.kind === "remote") {
+            throw new ClawfleetError("CF_RUNTIME_UNAVAILABLE", `this tenant's runtime runs on replica ${decision.ownerUrl}; start or stop it there`, { status: 409, details: { owner: decision.ownerUrl } });
+          }
           if (request.query.wait === "true") {
             await dependencies.runtimes.ensureReady(request.params.id);
             return reply.code(200).send({ ...(await dependencies.runtimes.status(request.params.id)), sandboxed: dependencies.sandboxed });

@@ -54,6 +54,12 @@ async function serve(flags: { config?: string; host?: string; port?: string; dat
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, "signal received");
+    // Bounded: runtimes get their grace time, then the process exits even if something hangs.
+    const forceExitMs = loaded.config.runtime.stopGraceMs + 20_000;
+    setTimeout(() => {
+      logger.error({ forceExitMs }, "shutdown did not finish in time; exiting");
+      process.exit(1);
+    }, forceExitMs).unref();
     running.close().then(
       () => process.exit(0),
       (error: unknown) => {

@@ -17,6 +17,7 @@ export const ENVIRONMENT_VARIABLES: ReadonlyArray<{ name: string; path: string[]
   { name: "CLAWFLEET_HOST", path: ["server", "host"] },
   { name: "CLAWFLEET_PORT", path: ["server", "port"] },
   { name: "CLAWFLEET_BODY_LIMIT_BYTES", path: ["server", "bodyLimitBytes"] },
+  { name: "CLAWFLEET_ADVERTISE_URL", path: ["server", "advertiseUrl"] },
   { name: "CLAWFLEET_DATA_DIR", path: ["dataDir"] },
   { name: "CLAWFLEET_ADMIN_TOKEN", path: ["adminToken"] },
   { name: "CLAWFLEET_LOG_LEVEL", path: ["logLevel"] },

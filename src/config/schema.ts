@@ -88,6 +88,7 @@ export const configSchema = z
         port: port.default(8420),
         bodyLimitBytes: z.coerce.number().int().min(1024).default(4 * 1024 * 1024).describe("Largest accepted request body"),
         requestTimeoutMs: durationMs.default(300_000).describe("Whole-request timeout against slow clients (0 = none)"),
+        advertiseUrl: z.url().optional().describe("This replica's base URL as other replicas reach it (default http://host:port)"),
       })
       .strict()
       .prefault({}),

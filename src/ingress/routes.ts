@@ -10,6 +10,8 @@ import type { KeyUsageRecorder } from "../auth/authenticate.js";
 import { ClawfleetError } from "../contracts/errors.js";
 import type { SnapshotPublisher } from "../control/snapshot.js";
 import type { RuntimeManager } from "../runtime/manager.js";
+import type { RuntimeOwnership } from "../runtime/ownership.js";
+import { FORWARDED_BY_HEADER, type ReplicaForwarder } from "./replica-forward.js";
 import { callerResponseHeaders, runtimeRequestHeaders } from "./headers.js";
 import { authenticateTenantCaller } from "./tenant-auth.js";
 import type { RuntimeClientPool } from "./upstream-pool.js";
@@ -18,6 +20,8 @@ import { proxyWebSocket } from "./websocket-proxy.js";
 export interface IngressDependencies {
   snapshots: SnapshotPublisher;
   runtimes: RuntimeManager;
+  ownership: RuntimeOwnership;
+  forwarder: ReplicaForwarder;
   clients: RuntimeClientPool;
   keyUsage: KeyUsageRecorder;
   now: () => number;
@@ -52,6 +56,8 @@ function createHttpProxyHandler(dependencies: IngressDependencies) {
     const tenantId = request.params.tenant;
     const path = runtimePath(request.raw.url ?? "/");
     const isJson = checkJsonBody(request, path);
+    const decision = await dependencies.ownership.decide(tenantId);
+    if (decision.kind === "remote") return dependencies.forwarder.forward(request, reply, decision.ownerUrl);
     const connection = await dependencies.runtimes.ensureReady(tenantId);
     const endRequest = dependencies.runtimes.beginRequest(tenantId);
     const abort = new AbortController();
@@ -99,7 +105,14 @@ export async function registerIngress(app: FastifyInstance, dependencies: Ingres
       proxyWebSocket({
         caller: socket,
         path: runtimePath(request.raw.url ?? "/"),
-        connect: () => dependencies.runtimes.ensureReady(tenantId),
+        connect: async () => {
+          const decision = await dependencies.ownership.decide(tenantId);
+          if (decision.kind === "local") return { kind: "runtime", connection: await dependencies.runtimes.ensureReady(tenantId) };
+          if (request.headers[FORWARDED_BY_HEADER] !== undefined) throw new Error("the tenant's runtime is moving between replicas");
+          // The owner replica authenticates the caller again and injects its runtime's token.
+          const authorization = request.headers.authorization ?? "";
+          return { kind: "replica", url: `${decision.ownerUrl.replace(/^http/, "ws")}${request.raw.url ?? "/"}`, headers: { authorization, [FORWARDED_BY_HEADER]: dependencies.ownership.selfUrl } };
+        },
         logger: request.log,
         done: endRequest,
       });

@@ -38,14 +38,17 @@ export function runtimeWebSocketUrl(connection: RuntimeConnection, path: string)
   return endpoint.kind === "unix" ? `ws+unix://${endpoint.socketPath}:${path}` : `ws://${endpoint.host}:${endpoint.port}${path}`;
 }
 
+/** Where a caller's WebSocket goes: this replica's runtime, or the replica that owns the runtime. */
+export type WebSocketTarget = { kind: "runtime"; connection: RuntimeConnection } | { kind: "replica"; url: string; headers: Record<string, string> };
+
 /**
- * Pipes a caller's socket to the runtime. `connect` resolves the runtime (it may boot first); `done` is called
- * once when both sides are closed.
+ * Pipes a caller's socket to the runtime (or to the replica that owns it). `connect` resolves the target (a
+ * local runtime may boot first); `done` is called once when both sides are closed.
  */
 export function proxyWebSocket(options: {
   caller: WebSocket;
   path: string;
-  connect: () => Promise<RuntimeConnection>;
+  connect: () => Promise<WebSocketTarget>;
   logger: FastifyBaseLogger;
   done: () => void;
 }): void {
@@ -53,6 +56,7 @@ export function proxyWebSocket(options: {
   const pending: Array<{ data: RawData; isBinary: boolean }> = [];
   let runtimeSocket: WebSocket | null = null;
   let gatewayToken = "";
+  let forward: (data: RawData, isBinary: boolean) => RawData | string = (data) => data;
   let finished = false;
   const finish = () => {
     if (finished) return;
@@ -61,7 +65,7 @@ export function proxyWebSocket(options: {
   };
 
   caller.on("message", (data, isBinary) => {
-    if (runtimeSocket?.readyState === WebSocket.OPEN) runtimeSocket.send(injectConnectToken(data, isBinary, gatewayToken), { binary: isBinary });
+    if (runtimeSocket?.readyState === WebSocket.OPEN) runtimeSocket.send(forward(data, isBinary), { binary: isBinary });
     else pending.push({ data, isBinary });
   });
   caller.on("close", (code, reason) => {
@@ -74,13 +78,19 @@ export function proxyWebSocket(options: {
 
   options
     .connect()
-    .then((connection) => {
+    .then((target) => {
       if (caller.readyState !== WebSocket.OPEN) return finish();
-      gatewayToken = connection.gatewayToken;
-      const upstream = new WebSocket(runtimeWebSocketUrl(connection, options.path), { perMessageDeflate: false, handshakeTimeout: 10_000 });
+      // Only the replica running the runtime injects its token; a forwarding replica passes frames untouched.
+      const inject = target.kind === "runtime";
+      gatewayToken = target.kind === "runtime" ? target.connection.gatewayToken : "";
+      const upstream =
+        target.kind === "runtime"
+          ? new WebSocket(runtimeWebSocketUrl(target.connection, options.path), { perMessageDeflate: false, handshakeTimeout: 10_000 })
+          : new WebSocket(target.url, { perMessageDeflate: false, handshakeTimeout: 10_000, headers: target.headers });
+      forward = (data, isBinary) => (inject ? injectConnectToken(data, isBinary, gatewayToken) : data);
       runtimeSocket = upstream;
       upstream.on("open", () => {
-        for (const frame of pending.splice(0)) upstream.send(injectConnectToken(frame.data, frame.isBinary, gatewayToken), { binary: frame.isBinary });
+        for (const frame of pending.splice(0)) upstream.send(forward(frame.data, frame.isBinary), { binary: frame.isBinary });
       });
       upstream.on("message", (data, isBinary) => {
         if (caller.readyState === WebSocket.OPEN) caller.send(data, { binary: isBinary });

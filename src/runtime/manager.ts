@@ -29,6 +29,8 @@ export interface RuntimeManagerOptions {
   modelApi?: RuntimeModelApi;
   /** Readiness poll interval, in ms. */
   readyPollMs?: number;
+  /** Called after a runtime stopped (e.g. to give up its ownership lease). */
+  onStopped?: (tenantId: string) => void;
 }
 
 /** What the ingress needs to reach a ready runtime. */
@@ -193,6 +195,7 @@ export class RuntimeManager {
         entry.connection = null;
         entry.stopping = null;
         this.transition(tenantId, entry, "stopped");
+        this.options.onStopped?.(tenantId);
       }
     })();
     return entry.stopping;
