@@ -37,6 +37,8 @@ export const ERROR_CATALOG = {
   CF_RUNTIME_START_FAILED: { status: 503, retryable: true, type: "api_error" },
   CF_SHUTTING_DOWN: { status: 503, retryable: true, type: "api_error" },
   CF_STATE_UNAVAILABLE: { status: 503, retryable: true, type: "api_error" },
+  /** The identity provider (OIDC discovery/JWKS, ALB key endpoint) could not be reached: the request fails closed. */
+  CF_AUTH_PROVIDER_UNAVAILABLE: { status: 503, retryable: true, type: "api_error" },
   CF_UPSTREAM_TIMEOUT: { status: 504, retryable: true, type: "api_error" },
   CF_RUNTIME_START_TIMEOUT: { status: 504, retryable: true, type: "api_error" },
   CF_CONFIG_INVALID: { status: 500, retryable: false, type: "api_error" },
