@@ -10,6 +10,8 @@ import { createDeps, type Dependencies } from "./deps.js";
 import { registerModelGateway } from "./gateway/routes.js";
 import { ModelChannelListeners } from "./gateway/model-channels.js";
 import { buildServer } from "./http/server.js";
+import { checkBindSafety } from "./http/bind-safety.js";
+import { ConfigError } from "./config/load.js";
 import { registerIngress } from "./ingress/routes.js";
 import type { Logger } from "./observability/logger.js";
 import { RuntimeManager } from "./runtime/manager.js";
@@ -45,6 +47,11 @@ const KEY_USAGE_FLUSH_MS = 5_000;
  * keys named by `apiKeyEnv` are read (at call time, so a changed variable needs no restart of this object).
  */
 export async function startClawfleet(config: ClawfleetConfig, logger: Logger, env: NodeJS.ProcessEnv = process.env): Promise<RunningClawfleet> {
+  // Before anything has side effects: never expose unauthenticated routes or clear-text credentials.
+  checkBindSafety(config);
+  // TLS termination (issue 5) is not wired into the listener yet: refuse rather than serve clear text while the
+  // config (and checkBindSafety) believe TLS is on.
+  if (config.server.tls !== undefined) throw new ConfigError(["server.tls: TLS termination is not implemented yet; terminate TLS in a reverse proxy and set server.allowInsecureBind: true"]);
   const adminToken = resolveAdminToken(config.dataDir, config.adminToken);
   const deps = await createDeps(config, logger, env);
   let closing = false;
@@ -52,6 +59,7 @@ export async function startClawfleet(config: ClawfleetConfig, logger: Logger, en
     logger,
     bodyLimitBytes: config.server.bodyLimitBytes,
     requestTimeoutMs: config.server.requestTimeoutMs,
+    metricsToken: config.server.metricsToken,
     isReady: async () => !closing && (await deps.store.ping()),
   });
   const modelChannels = new ModelChannelListeners(() => app.server, logger.child({ component: "model-channels" }));

@@ -229,7 +229,7 @@ export async function main(argv: string[]): Promise<void> {
     await buildProgram().parseAsync(argv);
   } catch (error) {
     if (error instanceof ConfigError) {
-      process.stderr.write(`clawfleet: ${error.message}\n`);
+      process.stderr.write(`clawfleet: ${error.code}: ${error.message}\n`);
       process.exit(2);
     }
     if (error instanceof AdminApiError) {

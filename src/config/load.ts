@@ -18,6 +18,10 @@ export const ENVIRONMENT_VARIABLES: ReadonlyArray<{ name: string; path: string[]
   { name: "CLAWFLEET_PORT", path: ["server", "port"] },
   { name: "CLAWFLEET_BODY_LIMIT_BYTES", path: ["server", "bodyLimitBytes"] },
   { name: "CLAWFLEET_ADVERTISE_URL", path: ["server", "advertiseUrl"] },
+  { name: "CLAWFLEET_TLS_CERT_FILE", path: ["server", "tls", "certFile"] },
+  { name: "CLAWFLEET_TLS_KEY_FILE", path: ["server", "tls", "keyFile"] },
+  { name: "CLAWFLEET_ALLOW_INSECURE_BIND", path: ["server", "allowInsecureBind"] },
+  { name: "CLAWFLEET_METRICS_TOKEN", path: ["server", "metricsToken"] },
   { name: "CLAWFLEET_DATA_DIR", path: ["dataDir"] },
   { name: "CLAWFLEET_ADMIN_TOKEN", path: ["adminToken"] },
   { name: "CLAWFLEET_LOG_LEVEL", path: ["logLevel"] },
@@ -247,5 +251,6 @@ export function loadConfig(options: { flags?: ConfigFlags; env?: NodeJS.ProcessE
   crossCheck(config, env, problems);
   if (problems.length > 0) throw new ConfigError(problems);
   config.dataDir = path.resolve(cwd, config.dataDir);
+  if (config.server.tls) config.server.tls = { certFile: path.resolve(cwd, config.server.tls.certFile), keyFile: path.resolve(cwd, config.server.tls.keyFile) };
   return { config, configFile, notices };
 }

@@ -11,6 +11,16 @@ import { circuitBreakerSchema, routeSchema, routingPolicySchema } from "../gatew
 
 const port = z.coerce.number().int().min(0).max(65535);
 const durationMs = z.coerce.number().int().min(0);
+/** A boolean from YAML (`true`) or from an environment variable (`"true"` / `"false"`). */
+const flag = z.union([z.boolean(), z.enum(["true", "false"]).transform((value) => value === "true")]);
+
+/** TLS termination by Clawfleet itself: PEM files, re-read when either changes (no restart). */
+export const tlsSchema = z
+  .object({
+    certFile: z.string().min(1).describe("PEM certificate chain (leaf first)"),
+    keyFile: z.string().min(1).describe("PEM private key of the certificate"),
+  })
+  .strict();
 
 /**
  * An upstream model provider the gateway may call. Secrets are never written in the file: `apiKey` says where
@@ -89,6 +99,9 @@ export const configSchema = z
         bodyLimitBytes: z.coerce.number().int().min(1024).default(4 * 1024 * 1024).describe("Largest accepted request body"),
         requestTimeoutMs: durationMs.default(300_000).describe("Whole-request timeout against slow clients (0 = none)"),
         advertiseUrl: z.url().optional().describe("This replica's base URL as other replicas reach it (default http://host:port)"),
+        tls: tlsSchema.optional().describe("Serve HTTPS with these files (reloaded on change); HSTS is sent under TLS"),
+        allowInsecureBind: flag.default(false).describe("Allow a non-loopback host without TLS or a metrics token (e.g. behind a TLS-terminating proxy)"),
+        metricsToken: z.string().min(24, "metrics token: at least 24 characters").optional().describe("Bearer token required on /metrics (required when binding a non-loopback host)"),
       })
       .strict()
       .prefault({}),

@@ -4,12 +4,13 @@
  * `/readyz`). Fastify was chosen for its encapsulated plugin scopes (each plane has its own body parsing
  * and hooks), schema-driven routes with an OpenAPI generator, and low per-request overhead.
  */
-import { randomUUID } from "node:crypto";
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from "fastify";
 import fastifyWebsocket from "@fastify/websocket";
 import type { Logger } from "../observability/logger.js";
 import { ClawfleetError } from "../contracts/errors.js";
 import { errorBody, errorDialectForPath, toClawfleetError } from "./error-mapping.js";
+import { securityHeaders } from "./security-headers.js";
 
 export interface ServerOptions {
   logger: Logger;
@@ -17,6 +18,26 @@ export interface ServerOptions {
   requestTimeoutMs: number;
   /** Answers `/readyz`: true when the platform can serve (database reachable, not shutting down). */
   isReady: () => Promise<boolean>;
+  /** Bearer token `/metrics` requires; undefined = `/metrics` is open (only allowed on loopback, see bind-safety). */
+  metricsToken?: string | undefined;
+  /** True when this server terminates TLS (adds HSTS). */
+  tls?: boolean;
+}
+
+function sha256(text: string): Buffer {
+  return createHash("sha256").update(text).digest();
+}
+
+/** Checks `Authorization: Bearer <metricsToken>` on `/metrics`; compares equal-length digests in constant time. */
+function metricsAuthentication(metricsToken: string) {
+  const expected = sha256(metricsToken);
+  return async function authenticateMetrics(request: FastifyRequest): Promise<void> {
+    if ((request.url.split("?", 1)[0] ?? request.url) !== "/metrics") return;
+    const header = request.headers.authorization;
+    if (header === undefined) throw new ClawfleetError("CF_AUTH_MISSING", "missing credentials: send Authorization: Bearer <metrics token>");
+    const presented = /^Bearer (\S+)$/.exec(header)?.[1];
+    if (presented === undefined || !timingSafeEqual(sha256(presented), expected)) throw new ClawfleetError("CF_AUTH_INVALID_TOKEN", "invalid metrics token");
+  };
 }
 
 /** Request ids we accept from callers (`x-request-id`): short, printable, no spaces. */
@@ -38,6 +59,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   app.addHook("onRequest", async function echoRequestId(request, reply) {
     reply.header("x-request-id", request.id);
   });
+  app.addHook("onSend", securityHeaders({ tls: options.tls === true }));
+  if (options.metricsToken !== undefined) app.addHook("onRequest", metricsAuthentication(options.metricsToken));
 
   app.setErrorHandler(function handleError(error, request, reply) {
     const clawfleetError = toClawfleetError(error);
