@@ -25,7 +25,9 @@ import { RuntimeClientPool } from "./ingress/upstream-pool.js";
 import type { Logger } from "./observability/logger.js";
 import { createGatewayMetrics, type GatewayMetrics } from "./observability/metrics.js";
 import { AnthropicAdapter } from "./providers/anthropic/adapter.js";
-import { BedrockAdapter } from "./providers/bedrock/adapter.js";
+// Type only: the Bedrock adapter (and with it the AWS SDK, ~6 MB of heap) is loaded only when a bedrock
+// provider is configured; see `createDeps`.
+import type { BedrockAdapter } from "./providers/bedrock/adapter.js";
 import { MockAdapter } from "./providers/mock/adapter.js";
 import { OllamaAdapter } from "./providers/ollama/adapter.js";
 import { OpenAIAdapter } from "./providers/openai/adapter.js";
@@ -56,7 +58,10 @@ export interface Dependencies {
   now: () => number;
 }
 
-function createProvider(provider: ProviderConfig, credentials: CredentialStore, env: NodeJS.ProcessEnv): ProviderAdapter {
+/** The lazily loaded Bedrock adapter class (undefined when no provider needs it). */
+type BedrockAdapterClass = typeof BedrockAdapter;
+
+function createProvider(provider: ProviderConfig, credentials: CredentialStore, env: NodeJS.ProcessEnv, bedrock: BedrockAdapterClass | undefined): ProviderAdapter {
   const apiKey = () => credentials.get(provider.id);
   const headers = provider.headers ? { headers: provider.headers } : {};
   switch (provider.kind) {
@@ -69,7 +74,8 @@ function createProvider(provider: ProviderConfig, credentials: CredentialStore, 
     case "ollama":
       return new OllamaAdapter({ id: provider.id, ...(provider.baseUrl ? { host: provider.baseUrl } : {}), ...(credentialSourceOf(provider) ? { apiKey } : {}), ...headers });
     case "bedrock":
-      return new BedrockAdapter({ id: provider.id, region: provider.region ?? (env.AWS_REGION as string), ...(provider.endpoint ? { endpoint: provider.endpoint } : {}) });
+      if (!bedrock) throw new Error("internal: the Bedrock adapter was not loaded");
+      return new bedrock({ id: provider.id, region: provider.region ?? (env.AWS_REGION as string), ...(provider.endpoint ? { endpoint: provider.endpoint } : {}) });
   }
 }
 
@@ -86,7 +92,8 @@ export async function createDeps(config: ClawfleetConfig, logger: Logger, env: N
   }
   const credentials = new CredentialStore(sources, { env, logger: logger.child({ component: "credentials" }) });
   await credentials.start();
-  const providers = new Map(config.providers.map((provider) => [provider.id, createProvider(provider, credentials, env)]));
+  const bedrock = config.providers.some((provider) => provider.kind === "bedrock") ? (await import("./providers/bedrock/adapter.js")).BedrockAdapter : undefined;
+  const providers = new Map(config.providers.map((provider) => [provider.id, createProvider(provider, credentials, env, bedrock)]));
   const directModels = new Map<string, string>();
   for (const provider of config.providers) for (const model of provider.models) if (!directModels.has(model)) directModels.set(model, provider.id);
   const router = createRouter(

@@ -8,8 +8,10 @@
  * Tests run the real clients against a local fake: verified against recorded wire formats, not live AWS.
  */
 import { readFile, stat } from "node:fs/promises";
-import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { GetParameterCommand, SSMClient, type Parameter } from "@aws-sdk/client-ssm";
+// Types only: the AWS SDK clients are loaded on first use (below), so a gateway without AWS credential sources
+// does not carry them in its heap (a larger old generation makes every major GC dearer).
+import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import type { Parameter, SSMClient } from "@aws-sdk/client-ssm";
 import type { SecretsManagerCredentialSource, SsmCredentialSource } from "./schema.js";
 
 /** The secret, or why it could not be had. */
@@ -101,8 +103,10 @@ export class AwsSecretReader {
 
   /** `GetSecretValue` (AWSCURRENT) of the source's secret. */
   async readSecretsManager(source: SecretsManagerCredentialSource): Promise<ReadResult> {
-    const client = this.clientFor(this.secretsManagerClients, source, (config) => new SecretsManagerClient(config));
+    const sdk = await import("@aws-sdk/client-secrets-manager");
+    const client = this.clientFor(this.secretsManagerClients, source, (config) => new sdk.SecretsManagerClient(config));
     try {
+      const { GetSecretValueCommand } = sdk;
       const answer = await client.send(new GetSecretValueCommand({ SecretId: source.secretId }));
       return secretFromSecretString(answer.SecretString, source.jsonKey);
     } catch (error) {
@@ -112,8 +116,10 @@ export class AwsSecretReader {
 
   /** `GetParameter` with decryption of the source's SecureString. */
   async readSsm(source: SsmCredentialSource): Promise<ReadResult> {
-    const client = this.clientFor(this.ssmClients, source, (config) => new SSMClient(config));
+    const sdk = await import("@aws-sdk/client-ssm");
+    const client = this.clientFor(this.ssmClients, source, (config) => new sdk.SSMClient(config));
     try {
+      const { GetParameterCommand } = sdk;
       const answer = await client.send(new GetParameterCommand({ Name: source.name, WithDecryption: true }));
       return secretFromParameter(answer.Parameter);
     } catch (error) {

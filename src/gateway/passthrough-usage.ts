@@ -9,6 +9,7 @@
  * - Anthropic Messages: `usage.input_tokens` (excluding cache), `cache_read_input_tokens`,
  *   `cache_creation_input_tokens`, `output_tokens` (streams: `message_start` then `message_delta`).
  */
+import { TextDecoder } from "node:util";
 import type { CanonicalUsage, ClientApi } from "../contracts/chat.js";
 
 type Json = Record<string, unknown>;
@@ -28,8 +29,10 @@ function count(value: Json | null, key: string): number {
 const GENERATED_TEXT_FIELD = /"(?:content|text|delta|partial_json|arguments)":"((?:[^"\\]|\\.)*)"/g;
 
 function generatedTextLength(line: string): number {
+  // An `exec` loop on the one global regex (`matchAll` clones it and builds an iterator per line).
   let total = 0;
-  for (const match of line.matchAll(GENERATED_TEXT_FIELD)) total += (match[1] as string).length;
+  GENERATED_TEXT_FIELD.lastIndex = 0;
+  for (let match = GENERATED_TEXT_FIELD.exec(line); match !== null; match = GENERATED_TEXT_FIELD.exec(line)) total += (match[1] as string).length;
   return total;
 }
 
@@ -40,27 +43,34 @@ export class UsageTap {
   private pending = "";
   /** Characters of generated text seen in the stream (for billing a stream cut short before its usage). */
   streamedTextCharacters = 0;
-  private readonly decoder = new TextDecoder();
+  /** Created on the first stream chunk: a JSON answer never needs one (one object less per request). */
+  private decoder: TextDecoder | undefined;
 
   constructor(private readonly api: ClientApi) {}
 
   /** Feeds raw SSE bytes; only `data:` lines mentioning usage are parsed. */
   feedStream(chunk: Uint8Array): void {
-    this.pending += this.decoder.decode(chunk, { stream: true });
-    let newline = this.pending.indexOf("\n");
+    this.decoder ??= new TextDecoder();
+    // Scans by index and keeps only the unfinished tail, instead of re-slicing the pending text per line.
+    const text = this.pending + this.decoder.decode(chunk, { stream: true });
+    let start = 0;
+    let newline = text.indexOf("\n");
     while (newline !== -1) {
-      const line = this.pending.slice(0, newline);
-      this.pending = this.pending.slice(newline + 1);
-      if (line.startsWith("data:")) this.streamedTextCharacters += generatedTextLength(line);
-      if (line.startsWith("data:") && line.includes('"usage"')) {
-        try {
-          this.feedDocument(JSON.parse(line.slice(5)));
-        } catch {
-          // not JSON: nothing to count
+      if (text.startsWith("data:", start)) {
+        const line = text.slice(start, newline);
+        this.streamedTextCharacters += generatedTextLength(line);
+        if (line.includes('"usage"')) {
+          try {
+            this.feedDocument(JSON.parse(line.slice(5)));
+          } catch {
+            // not JSON: nothing to count
+          }
         }
       }
-      newline = this.pending.indexOf("\n");
+      start = newline + 1;
+      newline = text.indexOf("\n", start);
     }
+    this.pending = start === 0 ? text : text.slice(start);
   }
 
   /** Feeds one parsed JSON document (a whole answer or one stream event). */

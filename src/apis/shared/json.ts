@@ -32,5 +32,11 @@ export function parseArgumentsObject(text: string): JsonObject | null {
 
 /** A copy of `value` without the keys whose value is `undefined` (canonical optional fields are absent, not undefined). */
 export function dropUndefined<Value extends object>(value: Value): Value {
-  return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as Value;
+  // A plain loop: this runs on every decoded request, and entries/filter/fromEntries allocate an array per key.
+  const result: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    const entry = (value as Record<string, unknown>)[key];
+    if (entry !== undefined) result[key] = entry;
+  }
+  return result as Value;
 }

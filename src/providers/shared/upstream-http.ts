@@ -239,7 +239,8 @@ async function* chunksOf(
 /** Headers of a reply whose lower-case name matches `pattern` (first value each), for a pass-through caller. */
 export function forwardedHeaders(headers: ResponseHeaders, pattern: RegExp): Record<string, string> {
   const forwarded: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
+  for (const name of Object.keys(headers)) {
+    const value = headers[name];
     const first = Array.isArray(value) ? value[0] : value;
     if (first !== undefined && pattern.test(name)) forwarded[name] = first;
   }
