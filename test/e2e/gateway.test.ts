@@ -4,6 +4,9 @@
  * error shapes.
  */
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import net from "node:net";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -138,6 +141,12 @@ describe("model gateway, admin API and ingress refusals", () => {
     assert.ok(lines.some((line) => line.startsWith("acme,gpt-4o-mini,")));
     const bad = await platform.admin("GET", `/usage?from=${today}&to=2000-01-01`);
     assert.equal(bad.status, 400);
+    // The CLI prints the same report.
+    const cli = fileURLToPath(new URL("../../bin/clawfleet.js", import.meta.url));
+    // Asynchronously: the platform answering it runs in this very process.
+    const { stdout: printed } = await promisify(execFile)(process.execPath, [cli, "usage", "--url", platform.url, "--admin-token", platform.adminToken.token, "--from", today, "--to", today, "--group-by", "tenant,model", "--csv"], { encoding: "utf8" });
+    assert.equal(printed.split("\r\n")[0], lines[0]);
+    assert.ok(printed.includes("acme,gpt-4o-mini,"));
   });
 
   test("same-schema traffic passes through byte for byte", async () => {
