@@ -5,7 +5,7 @@
  * killed runtime that comes back with the tenant's settings, and a clean shutdown.
  */
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import OpenAI from "openai";
@@ -145,8 +145,16 @@ describe("a real OpenClaw runtime per tenant, end to end", { timeout: 900_000 },
     assert.ok(files.length > 10, `the runtime wrote its state (${files.length} files)`);
     let configHasVirtualKey = false;
     for (const file of files) {
-      if (statSync(file).size > 64 * 1024 * 1024) continue;
-      const content = readFileSync(file);
+      // The running runtime creates and removes temporary files (e.g. SQLite reindex files) while we read.
+      if (!existsSync(file)) continue;
+      let content: Buffer;
+      try {
+        if (statSync(file).size > 64 * 1024 * 1024) continue;
+        content = readFileSync(file);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === "ENOENT") continue;
+        throw error;
+      }
       assert.equal(content.includes(PROVIDER_KEY), false, `${file} must not contain the provider key`);
       if (file.endsWith("openclaw.json") && content.includes("cfv_")) configHasVirtualKey = true;
     }
