@@ -110,7 +110,7 @@ export class AuthLockout {
     return async (request: FastifyRequest): Promise<void> => {
       if (this.locked.size === 0 || this.exempt(request.ip)) return;
       const until = this.lockedUntil(request.ip);
-      if (until === null || EXEMPT_PATHS.has(request.url.split("?", 1)[0] ?? request.url)) return;
+      if (until === null || EXEMPT_PATHS.has(request.routeOptions.url ?? "")) return;
       const retryAfterSeconds = Math.max(1, Math.ceil((until - this.now()) / 1000));
       throw new ClawfleetError("CF_AUTH_LOCKED_OUT", `too many failed authentications from this address; locked out for ${retryAfterSeconds} more seconds`, { retryAfterSeconds });
     };

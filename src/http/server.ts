@@ -101,7 +101,9 @@ function sha256(text: string): Buffer {
 function metricsAuthentication(metricsToken: string) {
   const expected = sha256(metricsToken);
   return async function authenticateMetrics(request: FastifyRequest): Promise<void> {
-    if ((request.url.split("?", 1)[0] ?? request.url) !== "/metrics") return;
+    // The matched route, not the raw URL: an absolute-form request line (`GET http://host/metrics`) has a raw URL
+    // other than "/metrics" but is routed to it.
+    if (request.routeOptions.url !== "/metrics") return;
     const header = request.headers.authorization;
     if (header === undefined) throw new ClawfleetError("CF_AUTH_MISSING", "missing credentials: send Authorization: Bearer <metrics token>");
     const presented = /^Bearer (\S+)$/.exec(header)?.[1];
