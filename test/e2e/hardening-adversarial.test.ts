@@ -24,6 +24,9 @@ import { buildServer, routeTableOf } from "../../src/http/server.js";
 import { unauthenticatedRoutes } from "../../src/http/route-auth-check.js";
 import { doctorCommand } from "../../src/cli/doctor.js";
 import type { DoctorReport } from "../../src/doctor/report.js";
+import { checkTokenParity } from "../../src/doctor/runtime-checks.js";
+import { tokenDigest } from "../../src/admin/diagnostics.js";
+import { tenantLayout } from "../../src/deps.js";
 import { makeCertificate, type TestCertificate } from "../support/tls-certificates.js";
 
 let casesRun = 0;
@@ -518,6 +521,39 @@ test("doctor: passes on a good setup and detects each seeded misconfiguration, w
     rmSync(oldOpenclaw, { recursive: true, force: true });
     rmSync(oldNode, { recursive: true, force: true });
     rmSync(path.dirname(files.certFile), { recursive: true, force: true });
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test("doctor: runtime token parity asks the running server for token digests and compares each runtime's config", async () => {
+  let text = "";
+  const out = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      text += chunk.toString("utf8");
+      done();
+    },
+  });
+  await doctorCommand({ dataDir: plain.dataDir, json: true, url: plain.running.url, adminToken: plain.running.adminToken.token }, { PATH: process.env.PATH, CLAWFLEET_RUNTIME_SANDBOX: "none" }, out);
+  const report = JSON.parse(text) as DoctorReport;
+  assert.deepEqual(report.checks.find((check) => check.id === "runtime.token-parity"), { id: "runtime.token-parity", status: "pass", detail: "no runtime is running" });
+  const wrongToken = await request(plain.running.url, "/admin/v1/diagnostics/runtime-tokens", { localAddress: "127.0.0.51", headers: { authorization: "Bearer not-the-admin-token-000000000000" } });
+  tally(wrongToken.status === 401);
+  assert.equal(wrongToken.status, 401);
+
+  // Digest comparison against a runtime config laid out as the process driver writes it.
+  const dataDir = mkdtempSync(path.join(tmpdir(), "cf-parity-"));
+  try {
+    const configPath = tenantLayout(dataDir, "acme").configPath;
+    mkdirSync(path.dirname(configPath), { recursive: true });
+    writeFileSync(configPath, JSON.stringify({ gateway: { auth: { mode: "token", token: "runtime-token-held" } } }));
+    const held = { runtimes: [{ tenantId: "acme", tokenSha256: tokenDigest("runtime-token-held") }] };
+    assert.equal(checkTokenParity(dataDir, held, null)[0]?.status, "pass");
+    const drifted = checkTokenParity(dataDir, { runtimes: [{ tenantId: "acme", tokenSha256: tokenDigest("another-token") }] }, null)[0];
+    tally(drifted?.status === "fail");
+    assert.equal(drifted?.status, "fail");
+    assert.match(drifted?.detail ?? "", /different gateway token/);
+    assert.match(drifted?.fix ?? "", /clawfleet runtime stop acme/);
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }
