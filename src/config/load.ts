@@ -251,6 +251,6 @@ export function loadConfig(options: { flags?: ConfigFlags; env?: NodeJS.ProcessE
   crossCheck(config, env, problems);
   if (problems.length > 0) throw new ConfigError(problems);
   config.dataDir = path.resolve(cwd, config.dataDir);
-  if (config.server.tls) config.server.tls = { certFile: path.resolve(cwd, config.server.tls.certFile), keyFile: path.resolve(cwd, config.server.tls.keyFile) };
+  if (config.server.tls) config.server.tls = { ...config.server.tls, certFile: path.resolve(cwd, config.server.tls.certFile), keyFile: path.resolve(cwd, config.server.tls.keyFile) };
   return { config, configFile, notices };
 }

@@ -19,6 +19,7 @@ export const tlsSchema = z
   .object({
     certFile: z.string().min(1).describe("PEM certificate chain (leaf first)"),
     keyFile: z.string().min(1).describe("PEM private key of the certificate"),
+    reloadCheckMs: durationMs.min(100).default(2_000).describe("How often the two files are checked for changes (a valid new pair is served without a restart)"),
   })
   .strict();
 
@@ -102,6 +103,21 @@ export const configSchema = z
         tls: tlsSchema.optional().describe("Serve HTTPS with these files (reloaded on change); HSTS is sent under TLS"),
         allowInsecureBind: flag.default(false).describe("Allow a non-loopback host without TLS or a metrics token (e.g. behind a TLS-terminating proxy)"),
         metricsToken: z.string().min(24, "metrics token: at least 24 characters").optional().describe("Bearer token required on /metrics (required when binding a non-loopback host)"),
+        adminBodyLimitBytes: z.coerce.number().int().min(1024).default(1024 * 1024).describe("Largest accepted request body on the admin API and other non-model routes"),
+        maxHeaderBytes: z.coerce.number().int().min(1024).max(1024 * 1024).default(16 * 1024).describe("Largest accepted request header block (larger: 431)"),
+        headersTimeoutMs: durationMs.min(1000).default(20_000).describe("Time a client has to send its whole header block (slowloris)"),
+        keepAliveTimeoutMs: durationMs.default(5_000).describe("Idle keep-alive connections are closed after this long"),
+        trustedProxies: z.array(z.string().min(1)).default([]).describe("Addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed (the client address for lockouts and logs)"),
+        authLockout: z
+          .object({
+            enabled: flag.default(true),
+            maxFailures: z.coerce.number().int().min(1).default(10).describe("Failed authentications (401) from one source address within windowMs that lock it out"),
+            windowMs: durationMs.min(1000).default(60_000),
+            lockoutMs: durationMs.min(1000).default(300_000).describe("How long a locked-out address is refused (429 CF_AUTH_LOCKED_OUT)"),
+            exemptLoopback: flag.default(true).describe("Never lock out 127.0.0.0/8 and ::1 (local tools, health checks)"),
+          })
+          .strict()
+          .prefault({}),
       })
       .strict()
       .prefault({}),

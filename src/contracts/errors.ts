@@ -30,6 +30,14 @@ export const ERROR_CATALOG = {
   CF_PAYLOAD_TOO_LARGE: { status: 413, retryable: false, type: "invalid_request_error" },
   CF_UNSUPPORTED_MEDIA_TYPE: { status: 415, retryable: false, type: "invalid_request_error" },
   CF_RATE_LIMITED: { status: 429, retryable: true, type: "rate_limit_error" },
+  /** Too many failed authentications from this source address: every request from it is refused until the lockout ends (`Retry-After`). */
+  CF_AUTH_LOCKED_OUT: { status: 429, retryable: true, type: "rate_limit_error" },
+  /** A credential was sent in the URL's query string (`?token=`, `?api_key=`…), where proxies and logs keep it. */
+  CF_SECRET_IN_QUERY: { status: 400, retryable: false, type: "invalid_request_error" },
+  /** A header that must appear once (Authorization, Host, x-api-key…) appeared several times. */
+  CF_DUPLICATE_HEADER: { status: 400, retryable: false, type: "invalid_request_error" },
+  /** The request's header block is larger than `server.maxHeaderBytes` (Node answers 431 itself). */
+  CF_HEADERS_TOO_LARGE: { status: 431, retryable: false, type: "invalid_request_error" },
   CF_INTERNAL: { status: 500, retryable: false, type: "api_error" },
   CF_UPSTREAM_ERROR: { status: 502, retryable: true, type: "api_error" },
   CF_UPSTREAM_UNREACHABLE: { status: 502, retryable: true, type: "api_error" },

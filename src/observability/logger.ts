@@ -3,6 +3,7 @@
  * makes a child per request carrying `requestId` and `tenantId`. Secrets and prompt bodies are redacted.
  */
 import { pino, type Logger, type LevelWithSilent } from "pino";
+import { redactUrl } from "../http/request-hygiene.js";
 
 export type { Logger };
 
@@ -11,6 +12,9 @@ export const REDACTED_PATHS = [
   "req.headers.authorization",
   "req.headers['x-api-key']",
   "req.headers.cookie",
+  "req.headers['proxy-authorization']",
+  "req.headers['x-amzn-oidc-data']",
+  "req.headers['x-amzn-oidc-accesstoken']",
   "headers.authorization",
   "headers['x-api-key']",
   "apiKey",
@@ -24,8 +28,26 @@ export const REDACTED_PATHS = [
   "*.token",
 ];
 
+/** The shape of Fastify's request that {@link serializeRequest} reads. */
+interface LoggedRequest {
+  method?: string;
+  url?: string;
+  host?: string;
+  ip?: string;
+  socket?: { remotePort?: number } | null;
+}
+
+/**
+ * How a request appears in logs (replaces Fastify's default): method, URL with credential-carrying query
+ * parameters (`?token=`, `?api_key=`…) blanked by `redactUrl`, host, client address and port. Headers are not
+ * logged at all.
+ */
+export function serializeRequest(request: LoggedRequest): Record<string, unknown> {
+  return { method: request.method, url: request.url === undefined ? undefined : redactUrl(request.url), host: request.host, remoteAddress: request.ip, remotePort: request.socket?.remotePort };
+}
+
 /** Creates the root logger; `destination` defaults to stdout (fd 1). */
 export function createLogger(level: LevelWithSilent, destination?: NodeJS.WritableStream): Logger {
-  const options = { level, base: { service: "clawfleet" }, redact: { paths: REDACTED_PATHS, censor: "[redacted]" } };
+  const options = { level, base: { service: "clawfleet" }, redact: { paths: REDACTED_PATHS, censor: "[redacted]" }, serializers: { req: serializeRequest } };
   return destination ? pino(options, destination) : pino(options);
 }

@@ -111,6 +111,16 @@ export class RuntimeManager {
     };
   }
 
+  /**
+   * Gateway tokens the platform holds for its ready runtimes, by tenant id. For
+   * diagnostics only (`clawfleet doctor` compares their digests with each runtime's config); never logged.
+   */
+  heldGatewayTokens(): Map<string, string> {
+    const tokens = new Map<string, string>();
+    for (const [tenantId, entry] of this.entries) if (entry.connection) tokens.set(tenantId, entry.connection.gatewayToken);
+    return tokens;
+  }
+
   /** The state alone, without asking the driver (cheap; used on the hot path). */
   stateOf(tenantId: string): RuntimeState {
     return this.entries.get(tenantId)?.state ?? "stopped";

@@ -2,7 +2,7 @@
  * The embedded SQLite dialect: one file `<dataDir>/clawfleet.sqlite` through better-sqlite3, WAL journal,
  * foreign keys on, migrations applied at open.
  */
-import { mkdirSync } from "node:fs";
+import { chmodSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import { Kysely, Migrator, SqliteDialect } from "kysely";
@@ -23,6 +23,14 @@ export async function openSqliteStore(options: { dataDir: string; fileName?: str
   const filePath = fileName === ":memory:" ? fileName : path.join(options.dataDir, fileName);
   if (fileName !== ":memory:") mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   const connection = new BetterSqlite3(filePath);
+  // Owner only (SQLite gives the -wal and -shm files the database file's mode), whatever the umask was.
+  if (fileName !== ":memory:") for (const suffix of ["", "-wal", "-shm"]) {
+    try {
+      chmodSync(`${filePath}${suffix}`, 0o600);
+    } catch {
+      // -wal / -shm do not exist yet
+    }
+  }
   connection.pragma("journal_mode = WAL");
   // WAL + NORMAL: no fsync per commit (only at checkpoints); the database cannot corrupt, a power loss may drop
   // the last commits. Commits then cost microseconds instead of an fsync on the event loop (better-sqlite3 is

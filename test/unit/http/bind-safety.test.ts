@@ -80,11 +80,11 @@ test("`clawfleet serve --host 0.0.0.0` exits 2 with CF_CONFIG_INVALID", async ()
   }
 });
 
-test("startClawfleet refuses server.tls until TLS termination is implemented (never clear text by surprise)", async () => {
+test("startClawfleet refuses server.tls files it cannot load, naming the file (never clear text by surprise)", async () => {
   const dataDir = mkdtempSync(path.join(tmpdir(), "cf-"));
   try {
     const { config } = loadConfig({ env: { CLAWFLEET_PORT: "0", CLAWFLEET_DATA_DIR: dataDir, CLAWFLEET_TLS_CERT_FILE: "c.pem", CLAWFLEET_TLS_KEY_FILE: "k.pem" }, cwd: dataDir });
-    await assert.rejects(startClawfleet(config, createLogger("silent")), (error: unknown) => (error as { code?: string }).code === "CF_CONFIG_INVALID" && /not implemented/.test(String((error as Error).message)));
+    await assert.rejects(startClawfleet(config, createLogger("silent")), (error: unknown) => (error as { code?: string }).code === "CF_CONFIG_INVALID" && /server\.tls: certificate file .*c\.pem cannot be read \(ENOENT\)/.test(String((error as Error).message)));
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }
