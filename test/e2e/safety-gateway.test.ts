@@ -57,7 +57,7 @@ describe("gateway safety checks", () => {
 
   const client = (id: string) => clients[id] as OpenAI;
 
-  async function expectError(promise: Promise<unknown>, status: number, code: string): Promise<OpenAI.APIError> {
+  async function expectError(promise: Promise<unknown>, status: number, code: string): Promise<InstanceType<typeof OpenAI.APIError>> {
     const error = await promise.then(() => assert.fail("expected an error"), (caught: unknown) => caught);
     assert.ok(error instanceof OpenAI.APIError, String(error));
     assert.equal(error.status, status);
