@@ -113,6 +113,7 @@ export async function startClawfleet(config: ClawfleetConfig, logger: Logger, en
     router: deps.router,
     admission: deps.admission,
     cache: deps.cache,
+    safety: deps.safety,
     providers: deps.providers,
     prices: deps.prices,
     recorder,

@@ -20,6 +20,7 @@ import { createWebhookAlertSender } from "./gateway/limits/alerts.js";
 import type { SharedState } from "./contracts/shared-state.js";
 import { createSharedState } from "./state/index.js";
 import { ResponseCache } from "./gateway/response-cache.js";
+import { SafetyGuard } from "./governance/safety/index.js";
 import { createRouter, type Router } from "./gateway/routing/index.js";
 import { RuntimeClientPool } from "./ingress/upstream-pool.js";
 import type { Logger } from "./observability/logger.js";
@@ -50,6 +51,8 @@ export interface Dependencies {
   sharedState: SharedState;
   admission: AdmissionControl;
   cache: ResponseCache;
+  /** Input limits, loop guard and prompt-injection scan of the model gateway. */
+  safety: SafetyGuard;
   metrics: GatewayMetrics;
   /** Model ids listed by `/v1/models`: route aliases, then provider models (with their owner). */
   offeredModels: Array<{ id: string; ownedBy: string }>;
@@ -127,6 +130,7 @@ export async function createDeps(config: ClawfleetConfig, logger: Logger, env: N
     sharedState,
     admission,
     cache: new ResponseCache(sharedState, config.cache),
+    safety: new SafetyGuard(config.governance),
     tenants: new TenantService(store, snapshots, now),
     keyUsage: new KeyUsageRecorder(),
     router,

@@ -91,6 +91,37 @@ export const budgetRuleSchema = z
   .strict()
   .refine((rule) => rule.action !== "fallback" || rule.fallbackRoute !== undefined, { message: "action fallback needs fallbackRoute", path: ["fallbackRoute"] });
 
+/** Safety limits of the model gateway (see docs/governance-safety.md). Sizes are UTF-8 bytes. */
+export const governanceSchema = z
+  .object({
+    inputLimits: z
+      .object({
+        mode: z.enum(["reject", "truncate"]).default("reject").describe("reject: 413 CF_INPUT_TOO_LARGE; truncate: cut over-long texts and mark the cut"),
+        maxMessageBytes: z.coerce.number().int().min(1024).default(1_048_576).describe("Largest text of one message (UTF-8 bytes)"),
+        maxTotalBytes: z.coerce.number().int().min(1024).default(3_145_728).describe("Largest text of all messages together (UTF-8 bytes)"),
+        maxToolArgumentsBytes: z.coerce.number().int().min(256).default(262_144).describe("Largest arguments of one tool call in the history (UTF-8 bytes)"),
+        maxTools: z.coerce.number().int().min(1).default(256).describe("Most tools offered in one request"),
+      })
+      .strict()
+      .prefault({}),
+    loopGuard: z
+      .object({
+        enabled: flag.default(true),
+        maxIdenticalToolCalls: z.coerce.number().int().min(2).default(5).describe("Stop a run once the same tool call (name + arguments) was made this many times"),
+        maxModelCallsPerRun: z.coerce.number().int().min(2).default(50).describe("Stop a run after this many model calls since the last user message"),
+      })
+      .strict()
+      .prefault({}),
+    injection: z
+      .object({
+        enabled: flag.default(true),
+        scanMaxBytes: z.coerce.number().int().min(1024).default(262_144).describe("Bytes of each tool result scanned (head and tail halves of longer ones)"),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     server: z
@@ -162,6 +193,7 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    governance: governanceSchema.prefault({}),
     databaseUrl: z.string().min(1).optional().describe("postgres://… for PostgreSQL; default SQLite in the data dir"),
     redisUrl: z.string().min(1).optional().describe("redis://… for shared state across replicas; default in memory"),
     redisKeyPrefix: z.string().min(1).default("clawfleet:").describe("Prefix of every Redis key (several deployments can share one Redis)"),

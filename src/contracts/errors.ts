@@ -50,6 +50,14 @@ export const ERROR_CATALOG = {
   CF_UPSTREAM_TIMEOUT: { status: 504, retryable: true, type: "api_error" },
   CF_RUNTIME_START_TIMEOUT: { status: 504, retryable: true, type: "api_error" },
   CF_CONFIG_INVALID: { status: 500, retryable: false, type: "api_error" },
+  /** A message, the whole request text or a tool call's arguments exceed `governance.inputLimits` (details name which). */
+  CF_INPUT_TOO_LARGE: { status: 413, retryable: false, type: "invalid_request_error" },
+  /** A tool name breaks OpenAI's function-name rule `^[a-zA-Z0-9_-]{1,64}$`. */
+  CF_INVALID_TOOL_NAME: { status: 400, retryable: false, type: "invalid_request_error" },
+  /** The loop guard stopped an agent run (sent to callers as an explanatory completion, not as an HTTP error). */
+  CF_LOOP_DETECTED: { status: 409, retryable: false, type: "invalid_request_error" },
+  /** A tool result or memory write carried a prompt injection and the tenant's profile blocks it. */
+  CF_INJECTION_BLOCKED: { status: 400, retryable: false, type: "invalid_request_error" },
 } as const satisfies Record<string, { status: number; retryable: boolean; type: string }>;
 
 /** A stable Clawfleet error code such as `CF_AUTH_INVALID_TOKEN`. */

@@ -28,6 +28,7 @@ import type { Admission, AdmissionControl } from "./limits/admission.js";
 import { estimateRequestTokens, tokensForCharacters, usageFromEstimate } from "./limits/estimate.js";
 import { sendRefusalCompletion } from "./refusal.js";
 import type { ResponseCache } from "./response-cache.js";
+import type { SafetyGuard } from "../governance/safety/index.js";
 
 /** Response header saying whether the answer came from the cache (`hit`) or was stored for next time (`miss`). */
 export const CACHE_HEADER = "x-clawfleet-cache";
@@ -40,6 +41,8 @@ export interface ModelCallDependencies extends CallerDependencies {
   prices: PriceTable;
   recorder: RequestRecorder;
   metrics: GatewayMetrics;
+  /** Input limits, loop guard, prompt-injection scan (src/governance/safety/). */
+  safety: SafetyGuard;
 }
 
 /** Header listing request parameters the provider could not honour (`parameter: reason; …`). */
@@ -142,6 +145,13 @@ export function createModelCallHandler(codec: ClientApiCodec, dependencies: Mode
       requestedModel = canonical.model;
       stream = canonical.stream;
       codecRequestStream = stream;
+      const safety = dependencies.safety.check(canonical, body, { tenantId: caller.tenant.id, profile: caller.tenant.profile, requestId: request.id, actor: caller.channelTenantId ? `runtime:${caller.tenant.id}` : `key:${caller.key.id}` });
+      if (safety.kind === "stop") {
+        outcome.status = 200;
+        sendRefusalCompletion(reply, codec, requestedModel || "clawfleet", stream, safety.error);
+        return reply;
+      }
+      if (safety.rewrittenBody) request.body = safety.rewrittenBody;
       const routingRequest = { tags: parseTagsHeader(request.headers["x-clawfleet-tags"]), tenantId: caller.tenant.id, profile: caller.tenant.profile };
       let plan = dependencies.router.plan({ model: canonical.model, ...routingRequest });
       if (!dependencies.admission.idle) {
