@@ -25,8 +25,12 @@ export const ERROR_CATALOG = {
   CF_TENANT_NOT_FOUND: { status: 404, retryable: false, type: "not_found_error" },
   CF_KEY_NOT_FOUND: { status: 404, retryable: false, type: "not_found_error" },
   CF_MODEL_NOT_FOUND: { status: 404, retryable: false, type: "not_found_error" },
+  CF_APPROVAL_NOT_FOUND: { status: 404, retryable: false, type: "not_found_error" },
+  CF_GRANT_NOT_FOUND: { status: 404, retryable: false, type: "not_found_error" },
   CF_METHOD_NOT_ALLOWED: { status: 405, retryable: false, type: "invalid_request_error" },
   CF_TENANT_EXISTS: { status: 409, retryable: false, type: "conflict_error" },
+  /** A decision on a permission request that is no longer pending (decided by someone else, or expired). */
+  CF_APPROVAL_ALREADY_DECIDED: { status: 409, retryable: false, type: "conflict_error" },
   CF_PAYLOAD_TOO_LARGE: { status: 413, retryable: false, type: "invalid_request_error" },
   CF_UNSUPPORTED_MEDIA_TYPE: { status: 415, retryable: false, type: "invalid_request_error" },
   CF_RATE_LIMITED: { status: 429, retryable: true, type: "rate_limit_error" },
@@ -42,6 +46,8 @@ export const ERROR_CATALOG = {
   CF_UPSTREAM_TIMEOUT: { status: 504, retryable: true, type: "api_error" },
   CF_RUNTIME_START_TIMEOUT: { status: 504, retryable: true, type: "api_error" },
   CF_CONFIG_INVALID: { status: 500, retryable: false, type: "api_error" },
+  /** A feature whose implementation is not wired in this build (e.g. approve permanently without stored profiles). */
+  CF_NOT_IMPLEMENTED: { status: 501, retryable: false, type: "api_error" },
 } as const satisfies Record<string, { status: number; retryable: boolean; type: string }>;
 
 /** A stable Clawfleet error code such as `CF_AUTH_INVALID_TOKEN`. */

@@ -31,6 +31,8 @@ export interface RuntimeManagerOptions {
   readyPollMs?: number;
   /** Called after a runtime stopped (e.g. to give up its ownership lease). */
   onStopped?: (tenantId: string) => void;
+  /** Called each time a runtime became ready (e.g. to connect its exec approval client). */
+  onReady?: (tenantId: string, connection: RuntimeConnection) => void;
 }
 
 /** What the ingress needs to reach a ready runtime. */
@@ -291,6 +293,7 @@ export class RuntimeManager {
       entry.lastActivityMs = this.now();
       this.transition(tenantId, entry, "ready");
       this.logger.info({ tenantId, startMs: this.now() - startedMs }, "runtime ready");
+      this.options.onReady?.(tenantId, connection);
       return connection;
     } catch (error) {
       entry.lastError = error instanceof Error ? error.message : String(error);
