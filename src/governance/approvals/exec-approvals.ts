@@ -43,6 +43,8 @@ interface Attachment {
   reconnectTimer: NodeJS.Timeout | null;
   failures: number;
   detached: boolean;
+  /** Resolved at the first successful connect. */
+  connectedWaiters: Array<() => void>;
 }
 
 const MAX_RECONNECT_MS = 30_000;
@@ -57,12 +59,24 @@ export class ExecApprovalBridge {
     });
   }
 
-  /** Connects to a runtime that just became ready (replacing any earlier connection of that tenant). */
-  attach(tenantId: string, target: RuntimeApprovalTarget): void {
+  /**
+   * Connects to a runtime that just became ready (replacing any earlier connection of that tenant). Resolves once
+   * connected, or after `waitMs` (default 5_000) if the runtime does not accept the client; keeps retrying then.
+   */
+  attach(tenantId: string, target: RuntimeApprovalTarget, waitMs = 5_000): Promise<void> {
     this.detach(tenantId);
-    const attachment: Attachment = { tenantId, target, instanceId: randomUUID(), client: null, reconnectTimer: null, failures: 0, detached: false };
+    const attachment: Attachment = { tenantId, target, instanceId: randomUUID(), client: null, reconnectTimer: null, failures: 0, detached: false, connectedWaiters: [] };
     this.attachments.set(tenantId, attachment);
+    const connected = new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, waitMs);
+      timer.unref();
+      attachment.connectedWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
     this.connect(attachment);
+    return connected;
   }
 
   /** Closes the tenant's connection (runtime stopping). */
@@ -70,6 +84,7 @@ export class ExecApprovalBridge {
     const attachment = this.attachments.get(tenantId);
     if (!attachment) return;
     attachment.detached = true;
+    for (const waiter of attachment.connectedWaiters.splice(0)) waiter();
     if (attachment.reconnectTimer) clearTimeout(attachment.reconnectTimer);
     attachment.client?.close();
     this.attachments.delete(tenantId);
@@ -100,6 +115,7 @@ export class ExecApprovalBridge {
       version: this.options.version,
       onConnected: () => {
         attachment.failures = 0;
+        for (const waiter of attachment.connectedWaiters.splice(0)) waiter();
         this.options.logger.info({ tenantId: attachment.tenantId }, "exec approval client connected to the runtime");
         void this.afterConnect(attachment).catch((error: unknown) => this.options.logger.warn({ err: error, tenantId: attachment.tenantId }, "exec approval catch-up failed"));
       },
