@@ -22,6 +22,9 @@ import { RuntimeManager } from "./runtime/manager.js";
 import { RequestRecorder } from "./gateway/request-recorder.js";
 import { RuntimeOwnership } from "./runtime/ownership.js";
 import { ReplicaForwarder } from "./ingress/replica-forward.js";
+import { ExecApprovalBridge } from "./governance/approvals/exec-approvals.js";
+import { ApprovalSweeper } from "./governance/approvals/sweeper.js";
+import { runtimeWebSocketUrl } from "./ingress/websocket-proxy.js";
 
 export const VERSION = "0.1.0";
 
@@ -85,6 +88,7 @@ export async function startClawfleet(config: ClawfleetConfig, logger: Logger, en
   const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
   const ownership = new RuntimeOwnership(deps.sharedState, logger.child({ component: "runtime-ownership" }));
   const forwarder = new ReplicaForwarder(() => ownership.selfUrl);
+  const execApprovals = new ExecApprovalBridge({ inbox: deps.approvals.inbox, repository: deps.store.approvals, policy: deps.approvals.execPolicy, now: deps.now, logger: logger.child({ component: "exec-approvals" }), version: VERSION });
   const runtimes = new RuntimeManager(
     deps.driver,
     deps.tenants,
@@ -99,13 +103,17 @@ export async function startClawfleet(config: ClawfleetConfig, logger: Logger, en
       uidFor: (tenantNumber) => (isRoot && deps.driver.sandboxed ? config.runtime.uidBase + tenantNumber : null),
       modelIds: () => deps.router.aliases(),
       modelApi: config.runtime.modelApi,
-      onStopped: (tenantId) => void ownership.release(tenantId),
+      onStopped: (tenantId) => {
+        execApprovals.detach(tenantId);
+        void ownership.release(tenantId);
+      },
+      onReady: (tenantId, connection) => execApprovals.attach(tenantId, { url: runtimeWebSocketUrl(connection, "/"), gatewayToken: connection.gatewayToken }),
     },
     logger.child({ component: "runtime-manager" }),
   );
 
   const recorder = new RequestRecorder(deps.store.requests, logger.child({ component: "request-recorder" }));
-  await registerAdminApi(app, { ownership, requests: deps.store.requests, flushRequests: () => recorder.flush(), adminToken: adminToken.token, tenants: deps.tenants, runtimes, clients: deps.clients, sandboxed: deps.driver.sandboxed, version: VERSION });
+  await registerAdminApi(app, { ownership, requests: deps.store.requests, flushRequests: () => recorder.flush(), adminToken: adminToken.token, tenants: deps.tenants, runtimes, clients: deps.clients, sandboxed: deps.driver.sandboxed, version: VERSION, approvals: { inbox: deps.approvals.inbox, repository: deps.store.approvals, now: deps.now } });
   await registerModelGateway(app, {
     snapshots: deps.snapshots,
     keyUsage: deps.keyUsage,
@@ -153,6 +161,19 @@ export async function startClawfleet(config: ClawfleetConfig, logger: Logger, en
       throw new ConfigError(exposed.map((line) => `server.host: ${config.server.host} is not loopback and a route has no authentication: ${line}`));
     }
   }
+  // Stored deadlines, the notification outbox and decisions owed to runtimes: handled at start (whatever fell
+  // due while the platform was down) and then periodically.
+  const approvalSweeper = new ApprovalSweeper(
+    [
+      { name: "expire overdue permission requests", run: () => deps.approvals.inbox.expireDue() },
+      { name: "deliver approval notifications", run: () => deps.approvals.outbox.deliverDue() },
+      { name: "resolve exec approvals in runtimes", run: () => execApprovals.deliverPending() },
+    ],
+    config.governance.approvals.sweepIntervalMs,
+    logger.child({ component: "approval-sweeper" }),
+  );
+  await approvalSweeper.start();
+
   await app.listen({ host: config.server.host, port: config.server.port });
   const tlsWatcher = tlsMaterial && config.server.tls ? new TlsCertificateWatcher(app.server as import("node:https").Server, config.server.tls, tlsMaterial, logger.child({ component: "tls" })) : null;
   tlsWatcher?.start();
@@ -181,6 +202,8 @@ export async function startClawfleet(config: ClawfleetConfig, logger: Logger, en
         tlsWatcher?.stop();
         await authLockout.close();
         await unsubscribeSnapshots();
+        await approvalSweeper.stop();
+        execApprovals.close();
         logger.info("shutting down: stopping runtimes");
         await runtimes.shutdown();
         await ownership.close();
@@ -189,6 +212,8 @@ export async function startClawfleet(config: ClawfleetConfig, logger: Logger, en
         await deps.clients.closeAll();
         await Promise.all([...deps.providers.values()].map((provider) => provider.close()));
         deps.credentials.stop();
+        await deps.approvals.outbox.close();
+        deps.approvals.notifierCredentials.stop();
         await recorder.close();
         await deps.sharedState.close();
         await flushKeyUsage();

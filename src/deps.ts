@@ -34,6 +34,12 @@ import { OllamaAdapter } from "./providers/ollama/adapter.js";
 import { OpenAIAdapter } from "./providers/openai/adapter.js";
 import { ProcessRuntimeDriver } from "./runtime/drivers/process/index.js";
 import { openStore } from "./store/open.js";
+import { ClawfleetError } from "./contracts/errors.js";
+import type { AuditLog } from "./contracts/governance.js";
+import { ApprovalInbox } from "./governance/approvals/inbox.js";
+import { createNotifiers, notifierCredentialSources } from "./governance/approvals/notifiers/index.js";
+import { NotificationOutbox } from "./governance/approvals/outbox.js";
+import { ASK_EVERY_COMMAND, NoopAuditLog, UnavailableProfileEditor, type ExecCommandPolicy, type ProfileEditor } from "./governance/approvals/ports.js";
 
 /** The repository root (holds `runtime/`), from `src/` or `dist/` alike. */
 export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -59,6 +65,23 @@ export interface Dependencies {
   driver: RuntimeDriver;
   clients: RuntimeClientPool;
   now: () => number;
+  /** The approval inbox and what it is wired to. */
+  approvals: ApprovalServices;
+}
+
+/**
+ * The approval inbox's parts. `audit`, `profileEditor` and `execPolicy` are interim implementations until the
+ * audit store, the profile store and the tool-policy engine are wired here: a no-op audit log, "approve
+ * permanently" answering CF_NOT_IMPLEMENTED, and every OpenClaw exec approval going to a human.
+ */
+export interface ApprovalServices {
+  inbox: ApprovalInbox;
+  outbox: NotificationOutbox;
+  audit: AuditLog;
+  profileEditor: ProfileEditor;
+  execPolicy: ExecCommandPolicy;
+  /** Notifier secrets (webhook secrets, Slack URLs, bot tokens, SMTP passwords), rotated without a restart. */
+  notifierCredentials: CredentialStore;
 }
 
 /** The lazily loaded Bedrock adapter class (undefined when no provider needs it). */
@@ -124,7 +147,22 @@ export async function createDeps(config: ClawfleetConfig, logger: Logger, env: N
     createWebhookAlertSender(logger.child({ component: "budget-alerts" })),
     now,
   );
+  const approvalsConfig = config.governance.approvals;
+  const notifierCredentials = new CredentialStore(notifierCredentialSources(approvalsConfig.notify), { env, logger: logger.child({ component: "approval-notifier-credentials" }) });
+  await notifierCredentials.start();
+  const notifiers = createNotifiers(approvalsConfig.notify, (key) => notifierCredentials.get(key));
+  const outbox = new NotificationOutbox({
+    repository: store.approvals,
+    notifiers,
+    now,
+    logger: logger.child({ component: "approval-notifications" }),
+    ...(approvalsConfig.consoleUrl ? { consoleUrl: approvalsConfig.consoleUrl } : {}),
+  });
+  const audit: AuditLog = new NoopAuditLog();
+  const profileEditor: ProfileEditor = new UnavailableProfileEditor(() => new ClawfleetError("CF_NOT_IMPLEMENTED", "approve_permanently needs stored permission profiles, which this build does not have yet"));
+  const inbox = new ApprovalInbox({ repository: store.approvals, audit, profileEditor, now, timeoutMs: approvalsConfig.timeoutMs, channels: [...notifiers.keys()], onNotificationsQueued: () => outbox.kick() });
   return {
+    approvals: { inbox, outbox, audit, profileEditor, execPolicy: ASK_EVERY_COMMAND, notifierCredentials },
     store,
     snapshots,
     sharedState,

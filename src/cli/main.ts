@@ -9,6 +9,7 @@ import { startClawfleet, VERSION } from "../app.js";
 import { createLogger } from "../observability/logger.js";
 import { AdminApiError, AdminClient, resolveCliAdminToken } from "./admin-client.js";
 import { doctorCommand } from "./doctor.js";
+import { addApprovalCommands } from "./approval-commands.js";
 
 interface ClientFlags {
   url?: string;
@@ -230,6 +231,7 @@ export function buildProgram(): Command {
       const text = await client.request<string>("GET", `/tenants/${encodeURIComponent(tenantId)}/runtime/logs?lines=${encodeURIComponent(options.lines)}`);
       process.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
     });
+  addApprovalCommands(program, clientFrom, print);
   return program;
 }
 

@@ -8,6 +8,7 @@
 import { z } from "zod";
 import { credentialSourceSchema } from "../credentials/schema.js";
 import { circuitBreakerSchema, routeSchema, routingPolicySchema } from "../gateway/routing/config.js";
+import { approvalsConfigSchema } from "../governance/approvals/config.js";
 
 const port = z.coerce.number().int().min(0).max(65535);
 const durationMs = z.coerce.number().int().min(0);
@@ -91,7 +92,7 @@ export const budgetRuleSchema = z
   .strict()
   .refine((rule) => rule.action !== "fallback" || rule.fallbackRoute !== undefined, { message: "action fallback needs fallbackRoute", path: ["fallbackRoute"] });
 
-/** Safety limits of the model gateway (see docs/governance-safety.md). Sizes are UTF-8 bytes. */
+/** Governance: safety limits of the model gateway (docs/governance-safety.md; sizes are UTF-8 bytes) and human approvals (docs/governance-approvals.md). */
 export const governanceSchema = z
   .object({
     inputLimits: z
@@ -119,6 +120,7 @@ export const governanceSchema = z
       })
       .strict()
       .prefault({}),
+    approvals: approvalsConfigSchema.prefault({}).describe("Human approvals: deadlines and approver notifications"),
   })
   .strict();
 

@@ -25,8 +25,12 @@ export const ERROR_CATALOG = {
   CF_TENANT_NOT_FOUND: { status: 404, retryable: false, type: "not_found_error" },
   CF_KEY_NOT_FOUND: { status: 404, retryable: false, type: "not_found_error" },
   CF_MODEL_NOT_FOUND: { status: 404, retryable: false, type: "not_found_error" },
+  CF_APPROVAL_NOT_FOUND: { status: 404, retryable: false, type: "not_found_error" },
+  CF_GRANT_NOT_FOUND: { status: 404, retryable: false, type: "not_found_error" },
   CF_METHOD_NOT_ALLOWED: { status: 405, retryable: false, type: "invalid_request_error" },
   CF_TENANT_EXISTS: { status: 409, retryable: false, type: "conflict_error" },
+  /** A decision on a permission request that is no longer pending (decided by someone else, or expired). */
+  CF_APPROVAL_ALREADY_DECIDED: { status: 409, retryable: false, type: "conflict_error" },
   CF_PAYLOAD_TOO_LARGE: { status: 413, retryable: false, type: "invalid_request_error" },
   CF_UNSUPPORTED_MEDIA_TYPE: { status: 415, retryable: false, type: "invalid_request_error" },
   CF_RATE_LIMITED: { status: 429, retryable: true, type: "rate_limit_error" },
@@ -58,6 +62,8 @@ export const ERROR_CATALOG = {
   CF_LOOP_DETECTED: { status: 409, retryable: false, type: "invalid_request_error" },
   /** A tool result or memory write carried a prompt injection and the tenant's profile blocks it. */
   CF_INJECTION_BLOCKED: { status: 400, retryable: false, type: "invalid_request_error" },
+  /** A feature whose implementation is not wired in this build (e.g. approve permanently without stored profiles). */
+  CF_NOT_IMPLEMENTED: { status: 501, retryable: false, type: "api_error" },
 } as const satisfies Record<string, { status: number; retryable: boolean; type: string }>;
 
 /** A stable Clawfleet error code such as `CF_AUTH_INVALID_TOKEN`. */

@@ -3,6 +3,7 @@
  * (`src/store/repositories.ts`) for every SQL dialect; SQLite today, PostgreSQL as a second dialect.
  * Times are epoch milliseconds; JSON columns hold text.
  */
+import type { ApprovalRepository } from "./approvals.js";
 
 /** A tenant: one customer, team or user with its own runtime. */
 export interface TenantRecord {
@@ -131,6 +132,8 @@ export interface Store {
   tenants: TenantRepository;
   apiKeys: ApiKeyRepository;
   requests: RequestRepository;
+  /** Permission requests, grants and the notification outbox of the approval inbox. */
+  approvals: ApprovalRepository;
   /** True when the database answers a trivial query. */
   ping(): Promise<boolean>;
   close(): Promise<void>;

@@ -31,6 +31,11 @@ export interface RuntimeManagerOptions {
   readyPollMs?: number;
   /** Called after a runtime stopped (e.g. to give up its ownership lease). */
   onStopped?: (tenantId: string) => void;
+  /**
+   * Called each time a runtime answered its readiness probe, before it is reported ready (e.g. to connect its exec
+   * approval client first, so the first request already has an approver). Must not throw; bounded by the caller.
+   */
+  onReady?: (tenantId: string, connection: RuntimeConnection) => Promise<void>;
 }
 
 /** What the ingress needs to reach a ready runtime. */
@@ -295,6 +300,7 @@ export class RuntimeManager {
       const endpoint = await this.driver.start(spec);
       await this.waitUntilReady(tenantId, entry, generation);
       const connection = { endpoint, gatewayToken };
+      await this.options.onReady?.(tenantId, connection).catch((error: unknown) => this.logger.warn({ err: error, tenantId }, "runtime ready hook failed"));
       entry.connection = connection;
       entry.lastError = null;
       entry.readyAtMs = this.now();

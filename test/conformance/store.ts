@@ -10,6 +10,7 @@ import { randomUUID } from "node:crypto";
 import { describe, test } from "node:test";
 import { ClawfleetError, type ErrorCode } from "../../src/contracts/errors.js";
 import type { ApiKeyRecord, RequestRecord, Store } from "../../src/contracts/store.js";
+import { runApprovalStoreConformance } from "./approval-store.js";
 
 /** A store under test and how to dispose of it (close it, drop its schema or file). */
 export interface StoreUnderTest {
@@ -99,6 +100,8 @@ export function runStoreConformance(name: string, open: OpenStoreUnderTest): voi
         await cleanup();
       }
     }
+
+    runApprovalStoreConformance(withStore);
 
     test("ping answers on an open store", () =>
       withStore(async (store) => {

@@ -76,11 +76,14 @@ describe("PostgreSQL store: migrations, schemas and connections", () => {
           ).rows.map((row) => [row.column, row.type]),
         ),
       }));
-      assert.deepEqual(state.tables, ["api_keys", "counters", "kysely_migration", "kysely_migration_lock", "requests", "tenants"]);
-      assert.deepEqual(state.migrations, ["001-initial", "002-requests"]);
+      assert.deepEqual(state.tables, ["api_keys", "approval_grants", "approval_notifications", "counters", "kysely_migration", "kysely_migration_lock", "permission_requests", "requests", "tenants"]);
+      assert.deepEqual(state.migrations, ["001-initial", "002-requests", "004-approvals"]);
       assert.deepEqual(state.columns, {
         "api_keys.created_at_ms": "bigint",
         "api_keys.hash": "character varying",
+        "approval_grants.created_at_ms": "bigint",
+        "approval_notifications.created_at_ms": "bigint",
+        "permission_requests.created_at_ms": "bigint",
         "requests.created_at_ms": "bigint",
         "requests.duration_ms": "double precision",
         "requests.input_tokens": "bigint",
