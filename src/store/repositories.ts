@@ -7,6 +7,7 @@ import { sql, type Kysely, type RawBuilder, type Selectable } from "kysely";
 import { ClawfleetError } from "../contracts/errors.js";
 import type { ApiKeyRecord, ApiKeyRepository, KeyKind, KeyScope, RequestRecord, RequestRepository, Store, TenantRecord, TenantRepository, UsageGroupBy, UsageRow } from "../contracts/store.js";
 import type { ApiKeysTable, Database, RequestsTable, TenantsTable } from "./schema.js";
+import { createGovernanceRepositories } from "./governance-repositories.js";
 
 function parseJsonObject(text: string): Record<string, unknown> {
   const value: unknown = JSON.parse(text);
@@ -88,6 +89,12 @@ class KyselyTenantRepository implements TenantRepository {
 
   async updateSettings(id: string, settings: Record<string, unknown>): Promise<TenantRecord | null> {
     const result = await this.database.updateTable("tenants").set({ settings_json: JSON.stringify(settings) }).where("id", "=", id).executeTakeFirst();
+    if (Number(result.numUpdatedRows) === 0) return null;
+    return this.get(id);
+  }
+
+  async updateProfile(id: string, profile: string): Promise<TenantRecord | null> {
+    const result = await this.database.updateTable("tenants").set({ profile }).where("id", "=", id).executeTakeFirst();
     if (Number(result.numUpdatedRows) === 0) return null;
     return this.get(id);
   }
@@ -309,6 +316,7 @@ export function createKyselyStore(database: Kysely<Database>, now: () => number 
     tenants: new KyselyTenantRepository(database, now),
     apiKeys: new KyselyApiKeyRepository(database),
     requests: new KyselyRequestRepository(database),
+    ...createGovernanceRepositories(database),
     async ping() {
       try {
         await sql`select 1`.execute(database);

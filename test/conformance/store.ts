@@ -10,6 +10,7 @@ import { randomUUID } from "node:crypto";
 import { describe, test } from "node:test";
 import { ClawfleetError, type ErrorCode } from "../../src/contracts/errors.js";
 import type { ApiKeyRecord, RequestRecord, Store } from "../../src/contracts/store.js";
+import { runGovernanceStoreConformance } from "./governance-store.js";
 
 /** A store under test and how to dispose of it (close it, drop its schema or file). */
 export interface StoreUnderTest {
@@ -445,5 +446,7 @@ export function runStoreConformance(name: string, open: OpenStoreUnderTest): voi
           assert.deepEqual(await store.requests.list({ tenantId: "acme", limit: 10 }), [record]);
         }));
     });
+
+    runGovernanceStoreConformance(withStore);
   });
 }

@@ -2,10 +2,12 @@
 import type { Migration, MigrationProvider } from "kysely";
 import * as initial from "./001-initial.js";
 import * as requests from "./002-requests.js";
+import * as governance from "./003-governance.js";
 
 const MIGRATIONS: Record<string, Migration> = {
   "001-initial": initial,
   "002-requests": requests,
+  "003-governance": governance,
 };
 
 export const migrationProvider: MigrationProvider = {
