@@ -18,6 +18,8 @@ import { RuntimeManager } from "./runtime/manager.js";
 import { RequestRecorder } from "./gateway/request-recorder.js";
 import { RuntimeOwnership } from "./runtime/ownership.js";
 import { ReplicaForwarder } from "./ingress/replica-forward.js";
+import { renderProfileConfig } from "./governance/profiles/render.js";
+import { createProfileRuntimeSync } from "./governance/profiles/runtime-sync.js";
 
 export const VERSION = "0.1.0";
 
@@ -81,12 +83,18 @@ export async function startClawfleet(config: ClawfleetConfig, logger: Logger, en
       modelIds: () => deps.router.aliases(),
       modelApi: config.runtime.modelApi,
       onStopped: (tenantId) => void ownership.release(tenantId),
+      platformOverrides: (tenant) => ({ ...renderProfileConfig(deps.profileResolver.forTenant(tenant.id, tenant.profile)) }),
     },
     logger.child({ component: "runtime-manager" }),
   );
 
+  // A profile change (edit or assignment) restarts the tenant's running runtime with a freshly rendered config.
+  const profileSync = createProfileRuntimeSync(deps.profileResolver, { stateOf: (tenantId) => runtimes.stateOf(tenantId), stop: (tenantId) => runtimes.stop(tenantId), start: (tenantId) => runtimes.start(tenantId), decide: (tenantId) => ownership.decide(tenantId) }, logger.child({ component: "profile-sync" }));
+  profileSync.onSnapshot(deps.snapshots.current());
+  const stopProfileSync = deps.snapshots.onChange((snapshot) => profileSync.onSnapshot(snapshot));
+
   const recorder = new RequestRecorder(deps.store.requests, logger.child({ component: "request-recorder" }));
-  await registerAdminApi(app, { ownership, requests: deps.store.requests, flushRequests: () => recorder.flush(), adminToken: adminToken.token, tenants: deps.tenants, runtimes, clients: deps.clients, sandboxed: deps.driver.sandboxed, version: VERSION });
+  await registerAdminApi(app, { ownership, requests: deps.store.requests, flushRequests: () => recorder.flush(), adminToken: adminToken.token, tenants: deps.tenants, runtimes, clients: deps.clients, sandboxed: deps.driver.sandboxed, version: VERSION, governance: { profiles: deps.profiles, audit: deps.audit, auditEvents: deps.store.audit } });
   await registerModelGateway(app, {
     snapshots: deps.snapshots,
     keyUsage: deps.keyUsage,
@@ -100,7 +108,7 @@ export async function startClawfleet(config: ClawfleetConfig, logger: Logger, en
     metrics: deps.metrics,
     offeredModels: deps.offeredModels,
   });
-  await registerIngress(app, { snapshots: deps.snapshots, runtimes, ownership, forwarder, clients: deps.clients, keyUsage: deps.keyUsage, now: deps.now });
+  await registerIngress(app, { snapshots: deps.snapshots, runtimes, ownership, forwarder, clients: deps.clients, keyUsage: deps.keyUsage, now: deps.now, audit: deps.audit });
 
   // Replicas: a policy change made on one replica (tenant, key, settings) is announced on the shared state's
   // pub/sub; every replica rebuilds its snapshot from the shared database when it hears it. A periodic rebuild
@@ -140,6 +148,7 @@ export async function startClawfleet(config: ClawfleetConfig, logger: Logger, en
         clearInterval(flushTimer);
         clearInterval(snapshotTimer);
         await unsubscribeSnapshots();
+        stopProfileSync();
         logger.info("shutting down: stopping runtimes");
         await runtimes.shutdown();
         await ownership.close();
@@ -149,6 +158,7 @@ export async function startClawfleet(config: ClawfleetConfig, logger: Logger, en
         await Promise.all([...deps.providers.values()].map((provider) => provider.close()));
         deps.credentials.stop();
         await recorder.close();
+        await deps.audit.close();
         await deps.sharedState.close();
         await flushKeyUsage();
         await deps.store.close();

@@ -33,6 +33,10 @@ import { OllamaAdapter } from "./providers/ollama/adapter.js";
 import { OpenAIAdapter } from "./providers/openai/adapter.js";
 import { ProcessRuntimeDriver } from "./runtime/drivers/process/index.js";
 import { openStore } from "./store/open.js";
+import type { AuditLog, ProfileResolver } from "./contracts/governance.js";
+import { BufferedAuditLog } from "./governance/audit/log.js";
+import { createProfileResolver } from "./governance/profiles/resolver.js";
+import { ProfileService } from "./governance/profiles/service.js";
 
 /** The repository root (holds `runtime/`), from `src/` or `dist/` alike. */
 export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -56,6 +60,12 @@ export interface Dependencies {
   driver: RuntimeDriver;
   clients: RuntimeClientPool;
   now: () => number;
+  /** The audit trail (store + `governance.audit.file`); other modules take it as `audit: AuditLog`. Closed at shutdown. */
+  audit: AuditLog & { close(): Promise<void> };
+  /** Permission profiles: validation, versions, assignment. */
+  profiles: ProfileService;
+  /** The profile in force per tenant, from the snapshot (fail closed to `readonly-agent`). */
+  profileResolver: ProfileResolver;
 }
 
 /** The lazily loaded Bedrock adapter class (undefined when no provider needs it). */
@@ -85,6 +95,7 @@ export async function createDeps(config: ClawfleetConfig, logger: Logger, env: N
   const store = await openStore({ ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}), dataDir: config.dataDir, now });
   const snapshots = new SnapshotPublisher(store, now);
   await snapshots.refresh();
+  const audit = new BufferedAuditLog({ repository: store.audit, filePath: config.governance.audit.file ?? path.join(config.dataDir, "audit.jsonl"), logger: logger.child({ component: "audit" }), now });
   const sources: Record<string, CredentialSource> = {};
   for (const provider of config.providers) {
     const source = credentialSourceOf(provider);
@@ -127,7 +138,7 @@ export async function createDeps(config: ClawfleetConfig, logger: Logger, env: N
     sharedState,
     admission,
     cache: new ResponseCache(sharedState, config.cache),
-    tenants: new TenantService(store, snapshots, now),
+    tenants: new TenantService(store, snapshots, now, { audit, defaultProfile: config.governance.defaultProfile }),
     keyUsage: new KeyUsageRecorder(),
     router,
     providers,
@@ -138,5 +149,8 @@ export async function createDeps(config: ClawfleetConfig, logger: Logger, env: N
     driver,
     clients: new RuntimeClientPool(),
     now,
+    audit,
+    profiles: new ProfileService({ store, snapshots, audit, now }),
+    profileResolver: createProfileResolver(() => snapshots.current(), logger.child({ component: "profiles" })),
   };
 }

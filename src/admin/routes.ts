@@ -16,6 +16,7 @@ import type { RuntimeOwnership } from "../runtime/ownership.js";
 import type { RuntimeClientPool } from "../ingress/upstream-pool.js";
 import * as schemas from "./schemas.js";
 import { reportCsv, reportRecord } from "./usage-report.js";
+import { registerGovernanceRoutes, type GovernanceAdminDependencies } from "./governance-routes.js";
 
 export interface AdminDependencies {
   adminToken: string;
@@ -29,6 +30,8 @@ export interface AdminDependencies {
   clients: RuntimeClientPool;
   sandboxed: boolean;
   version: string;
+  /** Permission profiles and the audit trail (routes registered when present). */
+  governance?: GovernanceAdminDependencies;
 }
 
 const errorResponses = { 400: schemas.errorResponse, 401: schemas.errorResponse, 404: schemas.errorResponse, 409: schemas.errorResponse };
@@ -64,6 +67,7 @@ export async function registerAdminApi(app: FastifyInstance, dependencies: Admin
       });
 
       api.get("/openapi.json", { schema: { hide: true } }, async () => scope.swagger());
+      if (dependencies.governance) registerGovernanceRoutes(scope, dependencies.governance, viewTenant);
 
       api.post(
         "/tenants",

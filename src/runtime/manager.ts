@@ -8,6 +8,7 @@ import { generateToken } from "../auth/api-keys.js";
 import { ClawfleetError } from "../contracts/errors.js";
 import type { RuntimeDriver, RuntimeEndpoint, RuntimeExit, RuntimeModelApi, RuntimeState } from "../contracts/runtime-driver.js";
 import type { TenantService } from "../control/tenants.js";
+import type { TenantRecord } from "../contracts/store.js";
 import type { ModelChannelListeners } from "../gateway/model-channels.js";
 import type { Logger } from "../observability/logger.js";
 
@@ -31,6 +32,8 @@ export interface RuntimeManagerOptions {
   readyPollMs?: number;
   /** Called after a runtime stopped (e.g. to give up its ownership lease). */
   onStopped?: (tenantId: string) => void;
+  /** Platform-managed OpenClaw config keys for a tenant (its permission profile's `tools`), rendered at each start. */
+  platformOverrides?: (tenant: TenantRecord) => Record<string, unknown>;
 }
 
 /** What the ingress needs to reach a ready runtime. */
@@ -276,7 +279,7 @@ export class RuntimeManager {
         virtualKey,
         modelIds: this.options.modelIds(),
         tenantSettings: tenant.settings,
-        platformOverrides: {},
+        platformOverrides: this.options.platformOverrides?.(tenant) ?? {},
         uid: this.options.uidFor(tenant.number),
         ...(this.options.modelApi ? { modelApi: this.options.modelApi } : {}),
       };
