@@ -17,7 +17,7 @@ import { deniedToolsOf, execModeOf, KNOWN_TOOLS, renderProfileConfig } from "../
 import { ALWAYS_BLOCKED_TOOLS, TOOL_GROUPS } from "../../src/governance/profiles/tool-catalog.js";
 import { renderOpenClawConfig } from "../../src/runtime/openclaw-config.js";
 
-function profile(overrides: Partial<PermissionProfile> & { tools?: Partial<PermissionProfile["tools"]>; exec?: Partial<PermissionProfile["exec"]> }): PermissionProfile {
+function profile(overrides: { tools?: Partial<PermissionProfile["tools"]>; exec?: Partial<PermissionProfile["exec"]>; paths?: PermissionProfile["paths"] }): PermissionProfile {
   return {
     name: "custom",
     version: 1,
