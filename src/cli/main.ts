@@ -8,6 +8,7 @@ import { ConfigError, loadConfig } from "../config/load.js";
 import { startClawfleet, VERSION } from "../app.js";
 import { createLogger } from "../observability/logger.js";
 import { AdminApiError, AdminClient, resolveCliAdminToken } from "./admin-client.js";
+import { registerGovernanceCommands } from "./governance-commands.js";
 
 interface ClientFlags {
   url?: string;
@@ -135,6 +136,8 @@ export function buildProgram(): Command {
       await client.request("DELETE", `/tenants/${encodeURIComponent(id)}`);
       print({ deleted: id }, json, () => `tenant ${id} deleted`);
     });
+
+  registerGovernanceCommands(program, { tenant, clientFrom, print });
 
   const key = program.command("key").description("manage API keys");
   key
