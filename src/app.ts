@@ -25,6 +25,8 @@ import { ReplicaForwarder } from "./ingress/replica-forward.js";
 import { ExecApprovalBridge } from "./governance/approvals/exec-approvals.js";
 import { ApprovalSweeper } from "./governance/approvals/sweeper.js";
 import { runtimeWebSocketUrl } from "./ingress/websocket-proxy.js";
+import { renderProfileConfig } from "./governance/profiles/render.js";
+import { createProfileRuntimeSync } from "./governance/profiles/runtime-sync.js";
 
 export const VERSION = "0.1.0";
 
@@ -108,12 +110,18 @@ export async function startClawfleet(config: ClawfleetConfig, logger: Logger, en
         void ownership.release(tenantId);
       },
       onReady: (tenantId, connection) => execApprovals.attach(tenantId, { url: runtimeWebSocketUrl(connection, "/"), gatewayToken: connection.gatewayToken }),
+      platformOverrides: (tenant) => ({ ...renderProfileConfig(deps.profileResolver.forTenant(tenant.id, tenant.profile)) }),
     },
     logger.child({ component: "runtime-manager" }),
   );
 
+  // A profile change (edit or assignment) restarts the tenant's running runtime with a freshly rendered config.
+  const profileSync = createProfileRuntimeSync(deps.profileResolver, { stateOf: (tenantId) => runtimes.stateOf(tenantId), stop: (tenantId) => runtimes.stop(tenantId), start: (tenantId) => runtimes.start(tenantId), decide: (tenantId) => ownership.decide(tenantId) }, logger.child({ component: "profile-sync" }));
+  profileSync.onSnapshot(deps.snapshots.current());
+  const stopProfileSync = deps.snapshots.onChange((snapshot) => profileSync.onSnapshot(snapshot));
+
   const recorder = new RequestRecorder(deps.store.requests, logger.child({ component: "request-recorder" }));
-  await registerAdminApi(app, { ownership, requests: deps.store.requests, flushRequests: () => recorder.flush(), adminToken: adminToken.token, tenants: deps.tenants, runtimes, clients: deps.clients, sandboxed: deps.driver.sandboxed, version: VERSION, approvals: { inbox: deps.approvals.inbox, repository: deps.store.approvals, now: deps.now } });
+  await registerAdminApi(app, { ownership, requests: deps.store.requests, flushRequests: () => recorder.flush(), adminToken: adminToken.token, tenants: deps.tenants, runtimes, clients: deps.clients, sandboxed: deps.driver.sandboxed, version: VERSION, approvals: { inbox: deps.approvals.inbox, repository: deps.store.approvals, now: deps.now }, governance: { profiles: deps.profiles, audit: deps.audit, auditEvents: deps.store.audit } });
   await registerModelGateway(app, {
     snapshots: deps.snapshots,
     keyUsage: deps.keyUsage,
@@ -129,7 +137,7 @@ export async function startClawfleet(config: ClawfleetConfig, logger: Logger, en
     offeredModels: deps.offeredModels,
   });
   await registerDiagnostics(app, { adminToken: adminToken.token, heldGatewayTokens: () => runtimes.heldGatewayTokens() });
-  await registerIngress(app, { snapshots: deps.snapshots, runtimes, ownership, forwarder, clients: deps.clients, keyUsage: deps.keyUsage, now: deps.now });
+  await registerIngress(app, { snapshots: deps.snapshots, runtimes, ownership, forwarder, clients: deps.clients, keyUsage: deps.keyUsage, now: deps.now, audit: deps.audit });
 
   // Replicas: a policy change made on one replica (tenant, key, settings) is announced on the shared state's
   // pub/sub; every replica rebuilds its snapshot from the shared database when it hears it. A periodic rebuild
@@ -204,6 +212,7 @@ export async function startClawfleet(config: ClawfleetConfig, logger: Logger, en
         await unsubscribeSnapshots();
         await approvalSweeper.stop();
         execApprovals.close();
+        stopProfileSync();
         logger.info("shutting down: stopping runtimes");
         await runtimes.shutdown();
         await ownership.close();
@@ -215,6 +224,7 @@ export async function startClawfleet(config: ClawfleetConfig, logger: Logger, en
         await deps.approvals.outbox.close();
         deps.approvals.notifierCredentials.stop();
         await recorder.close();
+        await deps.audit.close();
         await deps.sharedState.close();
         await flushKeyUsage();
         await deps.store.close();

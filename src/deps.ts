@@ -35,11 +35,14 @@ import { OpenAIAdapter } from "./providers/openai/adapter.js";
 import { ProcessRuntimeDriver } from "./runtime/drivers/process/index.js";
 import { openStore } from "./store/open.js";
 import { ClawfleetError } from "./contracts/errors.js";
-import type { AuditLog } from "./contracts/governance.js";
 import { ApprovalInbox } from "./governance/approvals/inbox.js";
 import { createNotifiers, notifierCredentialSources } from "./governance/approvals/notifiers/index.js";
 import { NotificationOutbox } from "./governance/approvals/outbox.js";
-import { ASK_EVERY_COMMAND, NoopAuditLog, UnavailableProfileEditor, type ExecCommandPolicy, type ProfileEditor } from "./governance/approvals/ports.js";
+import { ASK_EVERY_COMMAND, type ExecCommandPolicy, type ProfileEditor } from "./governance/approvals/ports.js";
+import type { AuditLog, ProfileResolver } from "./contracts/governance.js";
+import { BufferedAuditLog } from "./governance/audit/log.js";
+import { createProfileResolver } from "./governance/profiles/resolver.js";
+import { ProfileService } from "./governance/profiles/service.js";
 
 /** The repository root (holds `runtime/`), from `src/` or `dist/` alike. */
 export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -67,12 +70,17 @@ export interface Dependencies {
   now: () => number;
   /** The approval inbox and what it is wired to. */
   approvals: ApprovalServices;
+  /** The audit trail (store + `governance.audit.file`); other modules take it as `audit: AuditLog`. Closed at shutdown. */
+  audit: AuditLog & { close(): Promise<void> };
+  /** Permission profiles: validation, versions, assignment. */
+  profiles: ProfileService;
+  /** The profile in force per tenant, from the snapshot (fail closed to `readonly-agent`). */
+  profileResolver: ProfileResolver;
 }
 
 /**
- * The approval inbox's parts. `audit`, `profileEditor` and `execPolicy` are interim implementations until the
- * audit store, the profile store and the tool-policy engine are wired here: a no-op audit log, "approve
- * permanently" answering CF_NOT_IMPLEMENTED, and every OpenClaw exec approval going to a human.
+ * The approval inbox's parts: the platform's audit log, the profile service (for "approve permanently") and the
+ * exec policy applied to OpenClaw's own exec approvals.
  */
 export interface ApprovalServices {
   inbox: ApprovalInbox;
@@ -111,6 +119,7 @@ export async function createDeps(config: ClawfleetConfig, logger: Logger, env: N
   const store = await openStore({ ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}), dataDir: config.dataDir, now });
   const snapshots = new SnapshotPublisher(store, now);
   await snapshots.refresh();
+  const audit = new BufferedAuditLog({ repository: store.audit, filePath: config.governance.audit.file ?? path.join(config.dataDir, "audit.jsonl"), logger: logger.child({ component: "audit" }), now });
   const sources: Record<string, CredentialSource> = {};
   for (const provider of config.providers) {
     const source = credentialSourceOf(provider);
@@ -158,8 +167,9 @@ export async function createDeps(config: ClawfleetConfig, logger: Logger, env: N
     logger: logger.child({ component: "approval-notifications" }),
     ...(approvalsConfig.consoleUrl ? { consoleUrl: approvalsConfig.consoleUrl } : {}),
   });
-  const audit: AuditLog = new NoopAuditLog();
-  const profileEditor: ProfileEditor = new UnavailableProfileEditor(() => new ClawfleetError("CF_NOT_IMPLEMENTED", "approve_permanently needs stored permission profiles, which this build does not have yet"));
+  const profiles = new ProfileService({ store, snapshots, audit, now });
+  const profileResolver = createProfileResolver(() => snapshots.current(), logger.child({ component: "profiles" }));
+  const profileEditor: ProfileEditor = { allowToolPermanently: async (tenantId, tool, actor) => void (await profiles.allowToolPermanently(tenantId, tool, actor)) };
   const inbox = new ApprovalInbox({ repository: store.approvals, audit, profileEditor, now, timeoutMs: approvalsConfig.timeoutMs, channels: [...notifiers.keys()], onNotificationsQueued: () => outbox.kick() });
   return {
     approvals: { inbox, outbox, audit, profileEditor, execPolicy: ASK_EVERY_COMMAND, notifierCredentials },
@@ -168,8 +178,8 @@ export async function createDeps(config: ClawfleetConfig, logger: Logger, env: N
     sharedState,
     admission,
     cache: new ResponseCache(sharedState, config.cache),
-    safety: new SafetyGuard(config.governance),
-    tenants: new TenantService(store, snapshots, now),
+    safety: new SafetyGuard(config.governance, { audit, profiles: profileResolver }),
+    tenants: new TenantService(store, snapshots, now, { audit, defaultProfile: config.governance.defaultProfile }),
     keyUsage: new KeyUsageRecorder(),
     router,
     providers,
@@ -180,6 +190,9 @@ export async function createDeps(config: ClawfleetConfig, logger: Logger, env: N
     driver,
     clients: new RuntimeClientPool(),
     now,
+    audit,
+    profiles,
+    profileResolver,
   };
 }
 

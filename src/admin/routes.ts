@@ -17,6 +17,7 @@ import type { RuntimeClientPool } from "../ingress/upstream-pool.js";
 import * as schemas from "./schemas.js";
 import { reportCsv, reportRecord } from "./usage-report.js";
 import { registerApprovalRoutes, type ApprovalAdminDependencies } from "./approval-routes.js";
+import { registerGovernanceRoutes, type GovernanceAdminDependencies } from "./governance-routes.js";
 
 export interface AdminDependencies {
   adminToken: string;
@@ -32,6 +33,8 @@ export interface AdminDependencies {
   version: string;
   /** The approval inbox (permission requests and grants); its routes are absent without it. */
   approvals?: ApprovalAdminDependencies;
+  /** Permission profiles and the audit trail (routes registered when present). */
+  governance?: GovernanceAdminDependencies;
 }
 
 const errorResponses = { 400: schemas.errorResponse, 401: schemas.errorResponse, 404: schemas.errorResponse, 409: schemas.errorResponse };
@@ -68,6 +71,7 @@ export async function registerAdminApi(app: FastifyInstance, dependencies: Admin
 
       api.get("/openapi.json", { schema: { hide: true } }, async () => scope.swagger());
       if (dependencies.approvals) registerApprovalRoutes(scope, dependencies.approvals);
+      if (dependencies.governance) registerGovernanceRoutes(scope, dependencies.governance, viewTenant);
 
       api.post(
         "/tenants",

@@ -66,4 +66,29 @@ export class AdminClient {
     if (text.length === 0) return undefined as T;
     return (response.headers.get("content-type") ?? "").includes("application/json") ? (JSON.parse(text) as T) : (text as T);
   }
+
+  /** Sends a GET and resolves the response body as a stream (exports); throws {@link AdminApiError} on any failure. */
+  async stream(apiPath: string): Promise<ReadableStream<Uint8Array>> {
+    let response: Response;
+    try {
+      response = await fetch(`${this.options.url.replace(/\/+$/, "")}/admin/v1${apiPath}`, { headers: { authorization: `Bearer ${this.options.token}` } });
+    } catch (error) {
+      const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : String(error);
+      throw new AdminApiError(0, "CF_UNREACHABLE", `cannot reach Clawfleet at ${this.options.url} (${cause}); is \`clawfleet serve\` running?`);
+    }
+    if (!response.ok || response.body === null) {
+      const text = await response.text();
+      let code = `HTTP_${response.status}`;
+      let message = text;
+      try {
+        const parsed = JSON.parse(text) as { error?: { code?: string; message?: string } };
+        code = parsed.error?.code ?? code;
+        message = parsed.error?.message ?? message;
+      } catch {
+        // not JSON: keep the text
+      }
+      throw new AdminApiError(response.status, code, message);
+    }
+    return response.body;
+  }
 }

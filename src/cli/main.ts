@@ -10,6 +10,7 @@ import { createLogger } from "../observability/logger.js";
 import { AdminApiError, AdminClient, resolveCliAdminToken } from "./admin-client.js";
 import { doctorCommand } from "./doctor.js";
 import { addApprovalCommands } from "./approval-commands.js";
+import { registerGovernanceCommands } from "./governance-commands.js";
 
 interface ClientFlags {
   url?: string;
@@ -145,6 +146,8 @@ export function buildProgram(): Command {
       await client.request("DELETE", `/tenants/${encodeURIComponent(id)}`);
       print({ deleted: id }, json, () => `tenant ${id} deleted`);
     });
+
+  registerGovernanceCommands(program, { tenant, clientFrom, print });
 
   const key = program.command("key").description("manage API keys");
   key

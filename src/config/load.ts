@@ -34,6 +34,8 @@ export const ENVIRONMENT_VARIABLES: ReadonlyArray<{ name: string; path: string[]
   { name: "CLAWFLEET_DATABASE_URL", path: ["databaseUrl"] },
   { name: "CLAWFLEET_REDIS_URL", path: ["redisUrl"] },
   { name: "CLAWFLEET_REDIS_KEY_PREFIX", path: ["redisKeyPrefix"] },
+  { name: "CLAWFLEET_DEFAULT_PROFILE", path: ["governance", "defaultProfile"] },
+  { name: "CLAWFLEET_AUDIT_FILE", path: ["governance", "audit", "file"] },
 ];
 
 /** Flags of `clawfleet serve` that override config (undefined = not given). */

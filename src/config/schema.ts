@@ -9,6 +9,7 @@ import { z } from "zod";
 import { credentialSourceSchema } from "../credentials/schema.js";
 import { circuitBreakerSchema, routeSchema, routingPolicySchema } from "../gateway/routing/config.js";
 import { approvalsConfigSchema } from "../governance/approvals/config.js";
+import { governanceConfigSchema } from "../governance/config.js";
 
 const port = z.coerce.number().int().min(0).max(65535);
 const durationMs = z.coerce.number().int().min(0);
@@ -92,9 +93,10 @@ export const budgetRuleSchema = z
   .strict()
   .refine((rule) => rule.action !== "fallback" || rule.fallbackRoute !== undefined, { message: "action fallback needs fallbackRoute", path: ["fallbackRoute"] });
 
-/** Governance: safety limits of the model gateway (docs/governance-safety.md; sizes are UTF-8 bytes) and human approvals (docs/governance-approvals.md). */
+/** Governance: default profile and audit trail (docs/governance.md), safety limits of the model gateway (docs/governance-safety.md; sizes are UTF-8 bytes) and human approvals (docs/governance-approvals.md). */
 export const governanceSchema = z
   .object({
+    ...governanceConfigSchema.shape,
     inputLimits: z
       .object({
         mode: z.enum(["reject", "truncate"]).default("reject").describe("reject: 413 CF_INPUT_TOO_LARGE; truncate: cut over-long texts and mark the cut"),

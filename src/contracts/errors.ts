@@ -64,6 +64,15 @@ export const ERROR_CATALOG = {
   CF_INJECTION_BLOCKED: { status: 400, retryable: false, type: "invalid_request_error" },
   /** A feature whose implementation is not wired in this build (e.g. approve permanently without stored profiles). */
   CF_NOT_IMPLEMENTED: { status: 501, retryable: false, type: "api_error" },
+  /** A permission profile failed validation; `details.problems` lists every problem found. */
+  CF_PROFILE_INVALID: { status: 400, retryable: false, type: "invalid_request_error" },
+  CF_PROFILE_NOT_FOUND: { status: 404, retryable: false, type: "not_found_error" },
+  /** The profile changed since the caller read it (`expectedVersion`), or it already exists. */
+  CF_PROFILE_CONFLICT: { status: 409, retryable: false, type: "conflict_error" },
+  /** The profile is assigned to tenants (`details.tenants`) and cannot be deleted. */
+  CF_PROFILE_IN_USE: { status: 409, retryable: false, type: "conflict_error" },
+  /** Built-in presets cannot be changed or deleted. */
+  CF_PROFILE_READONLY: { status: 409, retryable: false, type: "conflict_error" },
 } as const satisfies Record<string, { status: number; retryable: boolean; type: string }>;
 
 /** A stable Clawfleet error code such as `CF_AUTH_INVALID_TOKEN`. */

@@ -4,6 +4,7 @@
  * Times are epoch milliseconds; JSON columns hold text.
  */
 import type { ApprovalRepository } from "./approvals.js";
+import type { AuditEvent, AuditEventType, PermissionProfile, PermissionProfileInput } from "./governance.js";
 
 /** A tenant: one customer, team or user with its own runtime. */
 export interface TenantRecord {
@@ -46,6 +47,8 @@ export interface TenantRepository {
   list(): Promise<TenantRecord[]>;
   /** Replaces the tenant's settings; returns the updated record or null if unknown. */
   updateSettings(id: string, settings: Record<string, unknown>): Promise<TenantRecord | null>;
+  /** Assigns a permission profile (by name, not checked here); returns the updated record or null if unknown. */
+  updateProfile(id: string, profile: string): Promise<TenantRecord | null>;
   /** Deletes the tenant and its keys; false when unknown. */
   delete(id: string): Promise<boolean>;
 }
@@ -127,6 +130,57 @@ export interface RequestRepository {
   list(filter: { tenantId?: string; limit: number }): Promise<RequestRecord[]>;
 }
 
+/**
+ * Stored permission profiles (built-in presets are not stored). Every version is kept in a history table;
+ * version numbers of a name are never reused, even after a delete and a re-create.
+ */
+export interface ProfileRepository {
+  /** The current version, or null when there is none (never stored or deleted). */
+  get(name: string): Promise<PermissionProfile | null>;
+  /** Current versions of every stored profile, ordered by name (code-point order). */
+  list(): Promise<PermissionProfile[]>;
+  /**
+   * Stores a new current version (1 + the highest version the name ever had) and keeps it in the history.
+   * `expectedVersion`: the current version the caller saw (0 = the profile must not exist); omitted = no check.
+   * @throws ClawfleetError CF_PROFILE_CONFLICT when `expectedVersion` does not match, or a concurrent writer won.
+   */
+  put(input: PermissionProfileInput, options: { expectedVersion?: number; atMs: number }): Promise<PermissionProfile>;
+  /** Every stored version of the name, newest first (also after a delete). */
+  history(name: string): Promise<PermissionProfile[]>;
+  /** Removes the current version (the history stays); false when there is none. */
+  delete(name: string): Promise<boolean>;
+}
+
+/** Filters of an audit query; every given field must match. Times are epoch ms, `[fromMs, toMs)`. */
+export interface AuditQuery {
+  tenantId?: string;
+  type?: AuditEventType;
+  actor?: string;
+  requestId?: string;
+  fromMs?: number;
+  toMs?: number;
+  /** The id of the last event of the previous page: the page continues after it in `order`. */
+  cursor?: string;
+  /** Most events returned (1…1000). */
+  limit: number;
+  /** `desc`: newest first (default); `asc`: oldest first. */
+  order?: "asc" | "desc";
+}
+
+/**
+ * The append-only audit trail. There is no update or delete: events are only ever appended (on PostgreSQL and
+ * SQLite a trigger also refuses UPDATE and DELETE on the table).
+ */
+export interface AuditRepository {
+  /**
+   * Appends events in the given order; the store assigns ids (decimal strings of an increasing integer, so
+   * later appends get larger ids). Returns the events with their ids, in the same order.
+   */
+  append(events: readonly Omit<AuditEvent, "id">[]): Promise<AuditEvent[]>;
+  /** Events matching the query, ordered by id in `order`. */
+  list(query: AuditQuery): Promise<AuditEvent[]>;
+}
+
 /** The storage the control plane is built on. */
 export interface Store {
   tenants: TenantRepository;
@@ -134,6 +188,10 @@ export interface Store {
   requests: RequestRepository;
   /** Permission requests, grants and the notification outbox of the approval inbox. */
   approvals: ApprovalRepository;
+  /** Stored permission profiles and their versions. */
+  profiles: ProfileRepository;
+  /** The append-only audit trail. */
+  audit: AuditRepository;
   /** True when the database answers a trivial query. */
   ping(): Promise<boolean>;
   close(): Promise<void>;

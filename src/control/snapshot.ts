@@ -1,8 +1,9 @@
 /**
- * The versioned in-memory snapshot of policy the data plane reads (tenants and active keys). The control
+ * The versioned in-memory snapshot of policy the data plane reads (tenants, active keys, stored profiles). The control
  * plane rebuilds it from the store after every change; the hot path never queries the database.
  * Model: envoy ai-gateway `internal/filterapi/filterconfig.go`.
  */
+import type { PermissionProfile } from "../contracts/governance.js";
 import type { ApiKeyRecord, Store, TenantRecord } from "../contracts/store.js";
 
 /** An immutable view of tenants and active (not revoked) keys at one version. */
@@ -13,11 +14,14 @@ export interface PolicySnapshot {
   readonly tenants: ReadonlyMap<string, TenantRecord>;
   /** Active keys by public key id. Expiry is still checked per use. */
   readonly keys: ReadonlyMap<string, ApiKeyRecord>;
+  /** Stored permission profiles (current versions) by name; built-in presets are not in here. */
+  readonly profiles: ReadonlyMap<string, PermissionProfile>;
 }
 
 /** Holds the current snapshot and rebuilds it on demand; readers call {@link SnapshotPublisher.current}. */
 export class SnapshotPublisher {
-  private snapshot: PolicySnapshot = { version: 0, builtAtMs: 0, tenants: new Map(), keys: new Map() };
+  private snapshot: PolicySnapshot = { version: 0, builtAtMs: 0, tenants: new Map(), keys: new Map(), profiles: new Map() };
+  private readonly listeners: Array<(snapshot: PolicySnapshot) => void> = [];
   private rebuilding: Promise<PolicySnapshot> | null = null;
   private rebuildAgain = false;
 
@@ -38,6 +42,18 @@ export class SnapshotPublisher {
     const snapshot = await this.refresh();
     await this.broadcast?.(snapshot.version);
     return snapshot;
+  }
+
+  /**
+   * Calls `listener` after every rebuild with the new snapshot (synchronously; a throwing listener is ignored).
+   * @returns a function that removes the listener
+   */
+  onChange(listener: (snapshot: PolicySnapshot) => void): () => void {
+    this.listeners.push(listener);
+    return () => {
+      const index = this.listeners.indexOf(listener);
+      if (index >= 0) this.listeners.splice(index, 1);
+    };
   }
 
   /** The snapshot in force. O(1), no I/O. */
@@ -68,13 +84,21 @@ export class SnapshotPublisher {
 
   private async build(): Promise<PolicySnapshot> {
     const nowMs = this.now();
-    const [tenants, keys] = await Promise.all([this.store.tenants.list(), this.store.apiKeys.listActive(nowMs)]);
+    const [tenants, keys, profiles] = await Promise.all([this.store.tenants.list(), this.store.apiKeys.listActive(nowMs), this.store.profiles.list()]);
     this.snapshot = {
       version: this.snapshot.version + 1,
       builtAtMs: nowMs,
       tenants: new Map(tenants.map((tenant) => [tenant.id, tenant])),
       keys: new Map(keys.map((key) => [key.id, key])),
+      profiles: new Map(profiles.map((profile) => [profile.name, profile])),
     };
+    for (const listener of [...this.listeners]) {
+      try {
+        listener(this.snapshot);
+      } catch {
+        // A listener's failure must not break publishing; listeners log their own errors.
+      }
+    }
     return this.snapshot;
   }
 }

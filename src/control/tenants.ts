@@ -4,7 +4,9 @@
  */
 import { generateKey } from "../auth/api-keys.js";
 import { ClawfleetError } from "../contracts/errors.js";
+import type { AuditLog } from "../contracts/governance.js";
 import type { ApiKeyRecord, KeyKind, KeyScope, Store, TenantRecord } from "../contracts/store.js";
+import { FALLBACK_PROFILE_NAME, PRESET_PROFILES } from "../governance/profiles/presets.js";
 import type { SnapshotPublisher } from "./snapshot.js";
 
 /** Tenant ids appear in URLs, directory names and hostnames: DNS-label-like, lowercase. */
@@ -38,20 +40,34 @@ export function summarizeKey(record: ApiKeyRecord): KeySummary {
   };
 }
 
+/** Governance settings of {@link TenantService}. */
+export interface TenantGovernance {
+  /** Receives `key_created` / `key_revoked` events (none recorded when absent). */
+  audit?: AuditLog;
+  /** Profile of tenants created without one (`governance.defaultProfile`; default `readonly-agent`). */
+  defaultProfile?: string;
+}
+
 export class TenantService {
-  constructor(private readonly store: Store, private readonly snapshots: SnapshotPublisher, private readonly now: () => number = Date.now) {}
+  constructor(private readonly store: Store, private readonly snapshots: SnapshotPublisher, private readonly now: () => number = Date.now, private readonly governance: TenantGovernance = {}) {}
 
   /**
-   * Creates a tenant and its first API key (scopes `chat` and `model`).
+   * Creates a tenant and its first API key (scopes `chat` and `model`). Without `profile`, the tenant gets
+   * `governance.defaultProfile`; a given profile must be a preset or a stored profile.
    * @returns the tenant and the key, which is shown only this once.
-   * @throws ClawfleetError CF_VALIDATION_FAILED (bad id), CF_TENANT_EXISTS.
+   * @throws ClawfleetError CF_VALIDATION_FAILED (bad id), CF_PROFILE_NOT_FOUND, CF_TENANT_EXISTS.
    */
   async createTenant(input: { id: string; profile?: string; settings?: Record<string, unknown> }): Promise<{ tenant: TenantRecord; key: string; keyId: string }> {
     if (!TENANT_ID_PATTERN.test(input.id)) {
       throw new ClawfleetError("CF_VALIDATION_FAILED", "tenant id must match ^[a-z0-9][a-z0-9-]{0,62}$", { details: { param: "id" } });
     }
-    const tenant = await this.store.tenants.create({ id: input.id, profile: input.profile ?? "standard", settings: input.settings ?? {} });
+    if (input.profile !== undefined && !PRESET_PROFILES.has(input.profile) && !(await this.store.profiles.get(input.profile))) {
+      throw new ClawfleetError("CF_PROFILE_NOT_FOUND", `profile "${input.profile}" does not exist`, { details: { profile: input.profile } });
+    }
+    const profile = input.profile ?? this.governance.defaultProfile ?? FALLBACK_PROFILE_NAME;
+    const tenant = await this.store.tenants.create({ id: input.id, profile, settings: input.settings ?? {} });
     const created = await this.insertKey(tenant.id, "tenant", ["chat", "model"], null);
+    this.auditKey("key_created", tenant.id, created.id, "admin", { kind: "tenant", scopes: ["chat", "model"], tenantCreated: true });
     await this.snapshots.changed();
     return { tenant, key: created.key, keyId: created.id };
   }
@@ -90,6 +106,7 @@ export class TenantService {
     await this.getTenant(tenantId);
     if (expiresAtMs !== null && expiresAtMs <= this.now()) throw new ClawfleetError("CF_VALIDATION_FAILED", "expiresAt must be in the future", { details: { param: "expiresAt" } });
     const created = await this.insertKey(tenantId, "tenant", scopes, expiresAtMs);
+    this.auditKey("key_created", tenantId, created.id, "admin", { kind: "tenant", scopes: created.record.scopes, expiresAtMs });
     await this.snapshots.changed();
     return { key: created.key, summary: summarizeKey(created.record) };
   }
@@ -104,6 +121,7 @@ export class TenantService {
     if (!(await this.store.apiKeys.revoke(tenantId, keyId, this.now()))) {
       throw new ClawfleetError("CF_KEY_NOT_FOUND", `key "${keyId}" of tenant "${tenantId}" does not exist or is already revoked`, { details: { tenantId, keyId } });
     }
+    this.auditKey("key_revoked", tenantId, keyId, "admin", {});
     await this.snapshots.changed();
   }
 
@@ -112,10 +130,15 @@ export class TenantService {
    * runtime start, so a key left in an old config file stops working).
    */
   async rotateRuntimeKey(tenantId: string): Promise<string> {
-    await this.store.apiKeys.revokeAllOfKind(tenantId, "runtime", this.now());
+    const revoked = await this.store.apiKeys.revokeAllOfKind(tenantId, "runtime", this.now());
     const created = await this.insertKey(tenantId, "runtime", ["model"], null);
+    this.auditKey("key_created", tenantId, created.id, "system", { kind: "runtime", scopes: ["model"], previousRuntimeKeysRevoked: revoked });
     await this.snapshots.changed();
     return created.key;
+  }
+
+  private auditKey(type: "key_created" | "key_revoked", tenantId: string, keyId: string, actor: string, details: Record<string, string | number | boolean | null | string[]>): void {
+    this.governance.audit?.record({ type, tenantId, actor, requestId: null, details: { keyId, ...details } });
   }
 
   private async insertKey(tenantId: string, kind: KeyKind, scopes: KeyScope[], expiresAtMs: number | null): Promise<{ id: string; key: string; record: ApiKeyRecord }> {

@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type {} from "@fastify/websocket";
 import { errors as undiciErrors } from "undici";
 import type { KeyUsageRecorder } from "../auth/authenticate.js";
+import type { AuditLog } from "../contracts/governance.js";
 import { ClawfleetError } from "../contracts/errors.js";
 import type { SnapshotPublisher } from "../control/snapshot.js";
 import type { RuntimeManager } from "../runtime/manager.js";
@@ -25,6 +26,16 @@ export interface IngressDependencies {
   clients: RuntimeClientPool;
   keyUsage: KeyUsageRecorder;
   now: () => number;
+  /** Receives one `agent_invocation` per request or WebSocket connection proxied to a runtime here. */
+  audit?: AuditLog;
+}
+
+/** The key each authenticated ingress request used (for `agent_invocation` events). */
+const callerKeyIds = new WeakMap<FastifyRequest, string>();
+
+function recordInvocation(dependencies: IngressDependencies, request: FastifyRequest, tenantId: string, transport: "http" | "websocket"): void {
+  const keyId = callerKeyIds.get(request);
+  dependencies.audit?.record({ type: "agent_invocation", tenantId, actor: keyId === undefined ? "unknown" : `key:${keyId}`, requestId: request.id, details: { transport, method: request.method, path: runtimePath(request.raw.url ?? "/").split("?")[0] ?? "/" } });
 }
 
 interface TenantParams {
@@ -59,6 +70,7 @@ function createHttpProxyHandler(dependencies: IngressDependencies) {
     const decision = await dependencies.ownership.decide(tenantId);
     if (decision.kind === "remote") return dependencies.forwarder.forward(request, reply, decision.ownerUrl);
     const connection = await dependencies.runtimes.ensureReady(tenantId);
+    recordInvocation(dependencies, request, tenantId, "http");
     const endRequest = dependencies.runtimes.beginRequest(tenantId);
     const abort = new AbortController();
     reply.raw.on("close", () => {
@@ -97,6 +109,7 @@ export async function registerIngress(app: FastifyInstance, dependencies: Ingres
     scope.addHook<{ Params: TenantParams }>("onRequest", async function authenticateIngress(request) {
       const key = authenticateTenantCaller(request, request.params.tenant, dependencies);
       request.log = request.log.child({ tenantId: key.tenantId, keyId: key.id });
+      callerKeyIds.set(request, key.id);
     });
     const handler = createHttpProxyHandler(dependencies);
     const wsHandler = (socket: import("ws").WebSocket, request: FastifyRequest<{ Params: TenantParams }>) => {
@@ -107,7 +120,11 @@ export async function registerIngress(app: FastifyInstance, dependencies: Ingres
         path: runtimePath(request.raw.url ?? "/"),
         connect: async () => {
           const decision = await dependencies.ownership.decide(tenantId);
-          if (decision.kind === "local") return { kind: "runtime", connection: await dependencies.runtimes.ensureReady(tenantId) };
+          if (decision.kind === "local") {
+            const connection = await dependencies.runtimes.ensureReady(tenantId);
+            recordInvocation(dependencies, request, tenantId, "websocket");
+            return { kind: "runtime", connection };
+          }
           if (request.headers[FORWARDED_BY_HEADER] !== undefined) throw new Error("the tenant's runtime is moving between replicas");
           // The owner replica authenticates the caller again and injects its runtime's token.
           const authorization = request.headers.authorization ?? "";

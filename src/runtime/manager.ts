@@ -8,6 +8,7 @@ import { generateToken } from "../auth/api-keys.js";
 import { ClawfleetError } from "../contracts/errors.js";
 import type { RuntimeDriver, RuntimeEndpoint, RuntimeExit, RuntimeModelApi, RuntimeState } from "../contracts/runtime-driver.js";
 import type { TenantService } from "../control/tenants.js";
+import type { TenantRecord } from "../contracts/store.js";
 import type { ModelChannelListeners } from "../gateway/model-channels.js";
 import type { Logger } from "../observability/logger.js";
 
@@ -36,6 +37,8 @@ export interface RuntimeManagerOptions {
    * approval client first, so the first request already has an approver). Must not throw; bounded by the caller.
    */
   onReady?: (tenantId: string, connection: RuntimeConnection) => Promise<void>;
+  /** Platform-managed OpenClaw config keys for a tenant (its permission profile's `tools`), rendered at each start. */
+  platformOverrides?: (tenant: TenantRecord) => Record<string, unknown>;
 }
 
 /** What the ingress needs to reach a ready runtime. */
@@ -291,7 +294,7 @@ export class RuntimeManager {
         virtualKey,
         modelIds: this.options.modelIds(),
         tenantSettings: tenant.settings,
-        platformOverrides: {},
+        platformOverrides: this.options.platformOverrides?.(tenant) ?? {},
         uid: this.options.uidFor(tenant.number),
         ...(this.options.modelApi ? { modelApi: this.options.modelApi } : {}),
       };

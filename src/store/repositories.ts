@@ -8,6 +8,7 @@ import { ClawfleetError } from "../contracts/errors.js";
 import type { ApiKeyRecord, ApiKeyRepository, KeyKind, KeyScope, RequestRecord, RequestRepository, Store, TenantRecord, TenantRepository, UsageGroupBy, UsageRow } from "../contracts/store.js";
 import type { ApiKeysTable, Database, RequestsTable, TenantsTable } from "./schema.js";
 import { createApprovalRepository } from "./approval-repositories.js";
+import { createGovernanceRepositories } from "./governance-repositories.js";
 
 function parseJsonObject(text: string): Record<string, unknown> {
   const value: unknown = JSON.parse(text);
@@ -89,6 +90,12 @@ class KyselyTenantRepository implements TenantRepository {
 
   async updateSettings(id: string, settings: Record<string, unknown>): Promise<TenantRecord | null> {
     const result = await this.database.updateTable("tenants").set({ settings_json: JSON.stringify(settings) }).where("id", "=", id).executeTakeFirst();
+    if (Number(result.numUpdatedRows) === 0) return null;
+    return this.get(id);
+  }
+
+  async updateProfile(id: string, profile: string): Promise<TenantRecord | null> {
+    const result = await this.database.updateTable("tenants").set({ profile }).where("id", "=", id).executeTakeFirst();
     if (Number(result.numUpdatedRows) === 0) return null;
     return this.get(id);
   }
@@ -311,6 +318,7 @@ export function createKyselyStore(database: Kysely<Database>, now: () => number 
     apiKeys: new KyselyApiKeyRepository(database),
     requests: new KyselyRequestRepository(database),
     approvals: createApprovalRepository(database as unknown as Kysely<unknown>),
+    ...createGovernanceRepositories(database),
     async ping() {
       try {
         await sql`select 1`.execute(database);

@@ -11,6 +11,7 @@ import { describe, test } from "node:test";
 import { ClawfleetError, type ErrorCode } from "../../src/contracts/errors.js";
 import type { ApiKeyRecord, RequestRecord, Store } from "../../src/contracts/store.js";
 import { runApprovalStoreConformance } from "./approval-store.js";
+import { runGovernanceStoreConformance } from "./governance-store.js";
 
 /** A store under test and how to dispose of it (close it, drop its schema or file). */
 export interface StoreUnderTest {
@@ -448,5 +449,7 @@ export function runStoreConformance(name: string, open: OpenStoreUnderTest): voi
           assert.deepEqual(await store.requests.list({ tenantId: "acme", limit: 10 }), [record]);
         }));
     });
+
+    runGovernanceStoreConformance(withStore);
   });
 }

@@ -76,8 +76,8 @@ describe("PostgreSQL store: migrations, schemas and connections", () => {
           ).rows.map((row) => [row.column, row.type]),
         ),
       }));
-      assert.deepEqual(state.tables, ["api_keys", "approval_grants", "approval_notifications", "counters", "kysely_migration", "kysely_migration_lock", "permission_requests", "requests", "tenants"]);
-      assert.deepEqual(state.migrations, ["001-initial", "002-requests", "004-approvals"]);
+      assert.deepEqual(state.tables, ["api_keys", "approval_grants", "approval_notifications", "audit_events", "counters", "kysely_migration", "kysely_migration_lock", "permission_requests", "profile_versions", "profiles", "requests", "tenants"]);
+      assert.deepEqual(state.migrations, ["001-initial", "002-requests", "003-governance", "004-approvals"]);
       assert.deepEqual(state.columns, {
         "api_keys.created_at_ms": "bigint",
         "api_keys.hash": "character varying",

@@ -101,6 +101,7 @@ describe("buildSandboxCommand", () => {
     assert.equal(environment.get("TMPDIR"), "/tmp");
     assert.equal(environment.get("OPENCLAW_STATE_DIR"), "/srv/tenant/state");
     assert.equal(environment.get("OPENCLAW_CONFIG_PATH"), "/srv/tenant/state/openclaw.json");
+    assert.equal(environment.get("OPENCLAW_CONFIG_READONLY"), "1", "the runtime must not rewrite its platform-rendered config");
     assert.equal(environment.get("NODE_COMPILE_CACHE"), "/srv/tenant/home/.cache/c");
     assert.equal(options[options.indexOf("--chdir") + 1], "/srv/tenant");
   });

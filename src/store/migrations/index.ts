@@ -2,11 +2,13 @@
 import type { Migration, MigrationProvider } from "kysely";
 import * as initial from "./001-initial.js";
 import * as requests from "./002-requests.js";
+import * as governance from "./003-governance.js";
 import * as approvals from "./004-approvals.js";
 
 const MIGRATIONS: Record<string, Migration> = {
   "001-initial": initial,
   "002-requests": requests,
+  "003-governance": governance,
   "004-approvals": approvals,
 };
 

@@ -134,6 +134,8 @@ export function unsandboxedLaunchPlan(input: UnsandboxedLaunchInput): LaunchPlan
       NO_COLOR: "1",
       OPENCLAW_STATE_DIR: layout.stateDir,
       OPENCLAW_CONFIG_PATH: layout.configPath,
+      // The platform renders the config at every start; the runtime (its `gateway` tool, its CLI) must not rewrite it.
+      OPENCLAW_CONFIG_READONLY: "1",
       ...input.extraEnvironment,
     },
     cwd: layout.tenantRoot,

@@ -97,6 +97,8 @@ export function sandboxEnvironment(extra: Readonly<Record<string, string>>): Arr
     ["NO_COLOR", "1"],
     ["OPENCLAW_STATE_DIR", SANDBOX_PATHS.stateDir],
     ["OPENCLAW_CONFIG_PATH", SANDBOX_PATHS.configPath],
+    // The platform renders the config at every start; the runtime (its `gateway` tool, its CLI) must not rewrite it.
+    ["OPENCLAW_CONFIG_READONLY", "1"],
     ...Object.entries(extra),
   ];
 }
