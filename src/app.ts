@@ -99,6 +99,10 @@ export async function startClawfleet(config: ClawfleetConfig, logger: Logger, en
     recorder,
     metrics: deps.metrics,
     offeredModels: deps.offeredModels,
+    profiles: deps.profiles,
+    approvals: deps.approvals,
+    audit: deps.audit,
+    toolContext: deps.toolContext,
   });
   await registerIngress(app, { snapshots: deps.snapshots, runtimes, ownership, forwarder, clients: deps.clients, keyUsage: deps.keyUsage, now: deps.now });
 

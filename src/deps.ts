@@ -33,6 +33,10 @@ import { OllamaAdapter } from "./providers/ollama/adapter.js";
 import { OpenAIAdapter } from "./providers/openai/adapter.js";
 import { ProcessRuntimeDriver } from "./runtime/drivers/process/index.js";
 import { openStore } from "./store/open.js";
+import type { ApprovalGate, AuditLog, ProfileResolver } from "./contracts/governance.js";
+import type { DecisionContext } from "./governance/tool-policy/index.js";
+import { MemoryAuditLog, NoInboxApprovalGate, PresetProfileResolver } from "./governance/tool-policy/interim.js";
+import { SANDBOX_PATHS } from "./runtime/drivers/process/layout.js";
 
 /** The repository root (holds `runtime/`), from `src/` or `dist/` alike. */
 export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -56,6 +60,12 @@ export interface Dependencies {
   driver: RuntimeDriver;
   clients: RuntimeClientPool;
   now: () => number;
+  /** Tool policy (interim: presets only, no approval inbox, in-memory audit; the policy/approvals branches replace them). */
+  profiles: ProfileResolver;
+  approvals: ApprovalGate;
+  audit: AuditLog;
+  /** Where a tenant's tool calls run, as its runtime sees it (inside the sandbox, or the host paths without one). */
+  toolContext: (tenantId: string) => DecisionContext;
 }
 
 /** The lazily loaded Bedrock adapter class (undefined when no provider needs it). */
@@ -113,6 +123,7 @@ export async function createDeps(config: ClawfleetConfig, logger: Logger, env: N
     sandbox: config.runtime.sandbox,
     logger,
   });
+  const auditLogger = logger.child({ component: "audit" });
   const sharedState = await createSharedState({ ...(config.redisUrl ? { redisUrl: config.redisUrl } : {}), keyPrefix: config.redisKeyPrefix, logger: logger.child({ component: "shared-state" }) });
   const admission = new AdmissionControl(
     sharedState,
@@ -138,5 +149,12 @@ export async function createDeps(config: ClawfleetConfig, logger: Logger, env: N
     driver,
     clients: new RuntimeClientPool(),
     now,
+    profiles: new PresetProfileResolver(),
+    approvals: new NoInboxApprovalGate(),
+    audit: new MemoryAuditLog({ now, onEvent: (event) => auditLogger.info({ audit: event }, "audit event") }),
+    toolContext: (tenantId) =>
+      driver.sandboxed
+        ? { workspaceDir: SANDBOX_PATHS.workspaceDir, homeDir: SANDBOX_PATHS.homeDir }
+        : { workspaceDir: path.join(path.resolve(config.dataDir), "tenants", tenantId, "workspace"), homeDir: path.join(path.resolve(config.dataDir), "tenants", tenantId, "home") },
   };
 }

@@ -28,11 +28,12 @@ import type { Admission, AdmissionControl } from "./limits/admission.js";
 import { estimateRequestTokens, tokensForCharacters, usageFromEstimate } from "./limits/estimate.js";
 import { sendRefusalCompletion } from "./refusal.js";
 import type { ResponseCache } from "./response-cache.js";
+import { auditActor, createToolGuard, filterRequestTools, guardPassthroughBody, guardResponse, guardStream, passthroughGuardOptions, toolCacheScope, type ToolPolicyDependencies } from "../governance/tool-policy/index.js";
 
 /** Response header saying whether the answer came from the cache (`hit`) or was stored for next time (`miss`). */
 export const CACHE_HEADER = "x-clawfleet-cache";
 
-export interface ModelCallDependencies extends CallerDependencies {
+export interface ModelCallDependencies extends CallerDependencies, ToolPolicyDependencies {
   router: Router;
   admission: AdmissionControl;
   cache: ResponseCache;
@@ -138,7 +139,11 @@ export function createModelCallHandler(codec: ClientApiCodec, dependencies: Mode
       caller = authenticateModelCaller(request, dependencies);
       const body = parseJsonBody(request.body);
       const decoded = codec.decodeRequest(body);
-      const canonical = decoded.request;
+      // Tool policy on the request: tools the tenant's profile does not permit are not offered (tools.md).
+      const profile = dependencies.profiles.forTenant(caller.tenant.id, caller.tenant.profile);
+      const offersTools = (decoded.request.tools?.length ?? 0) > 0;
+      const canonical = offersTools ? filterRequestTools(decoded.request, profile).request : decoded.request;
+      const actor = auditActor(caller.channelTenantId, caller.key.id);
       requestedModel = canonical.model;
       stream = canonical.stream;
       codecRequestStream = stream;
@@ -161,7 +166,7 @@ export function createModelCallHandler(codec: ClientApiCodec, dependencies: Mode
         if (admission.fallbackRoute) plan = dependencies.router.plan({ model: admission.fallbackRoute, ...routingRequest });
       }
       const cacheMode = dependencies.cache.modeFor(request.headers[CACHE_HEADER], caller.tenant.id, stream);
-      const cacheKey = cacheMode === "off" ? null : dependencies.cache.keyFor(api, caller.tenant.id, body);
+      const cacheKey = cacheMode === "off" ? null : dependencies.cache.keyFor(api, offersTools ? toolCacheScope(caller.tenant.id, profile) : caller.tenant.id, body);
       if (cacheKey) {
         const cached = await dependencies.cache.get(cacheKey);
         if (cached) {
@@ -177,9 +182,10 @@ export function createModelCallHandler(codec: ClientApiCodec, dependencies: Mode
       const rawBody = request.body as Buffer;
       const bodyObject = body as Record<string, unknown>;
       // Same schema on both sides: the caller's bytes go upstream untouched (the first target decides; a
-      // fallback to another kind of provider is translated).
+      // fallback to another kind of provider is translated). Only when no tools are offered: then the tool
+      // guard on the passed-through answer refuses any tool call; otherwise the canonical path reviews each.
       const firstProvider = dependencies.providers.get(plan.targets[0]?.provider ?? "");
-      const passthrough = firstProvider?.nativeApi === api && typeof firstProvider.passthrough === "function" && plan.targets.every((target) => dependencies.providers.get(target.provider)?.nativeApi === api);
+      const passthrough = !offersTools && firstProvider?.nativeApi === api && typeof firstProvider.passthrough === "function" && plan.targets.every((target) => dependencies.providers.get(target.provider)?.nativeApi === api);
       const executeOptions = { requestId: request.id, signal: abort.signal };
 
       if (passthrough) {
@@ -191,18 +197,29 @@ export function createModelCallHandler(codec: ClientApiCodec, dependencies: Mode
           ),
         );
         noteAttempts(outcome, result.attempts, result.target);
-        return await sendUpstream(reply, result.result, api, timer, outcome, storeInCache);
+        const upstream = result.result;
+        const isStream = (upstream.headers["content-type"] ?? "").includes("text/event-stream");
+        const readUsage = (document: unknown) => {
+          const tap = new UsageTap(api);
+          tap.feedDocument(document);
+          return tap.result();
+        };
+        const guardOptions = passthroughGuardOptions(dependencies, { codec, model: requestedModel, isStream, tenantId: caller.tenant.id, actor, requestId: request.id, readUsage });
+        return await sendUpstream(reply, { ...upstream, body: guardPassthroughBody(upstream.body, guardOptions) }, api, timer, outcome, storeInCache);
       }
 
+      const guard = createToolGuard(dependencies, { tenantId: caller.tenant.id, actor, requestId: request.id, profile, sessionHeader: request.headers["x-openclaw-session-key"], request: canonical });
       if (!stream) {
         const result = await timer.upstream(() => dependencies.router.execute(plan, generateAttempt(dependencies.providers, canonical), executeOptions));
         noteAttempts(outcome, result.attempts, result.target);
+        // Tool policy on the answer: refused calls become an assistant message saying why (guard.ts).
+        result.result.response = await guardResponse(result.result.response, guard);
         const warnings = [...decoded.warnings, ...result.result.warnings];
         outcome.usage = result.result.response.usage;
         outcome.status = 200;
         if (warnings.length > 0) reply.header(WARNINGS_HEADER, warningsHeaderValue(warnings));
         const encoded = Buffer.from(JSON.stringify(codec.encodeResponse(result.result.response, requestedModel)));
-        storeInCache({ status: 200, contentType: "application/json; charset=utf-8", body: encoded });
+        if (guard.grantedCalls === 0) storeInCache({ status: 200, contentType: "application/json; charset=utf-8", body: encoded });
         reply.header(OVERHEAD_HEADER, timer.overheadMs().toFixed(3));
         return reply.code(200).type("application/json; charset=utf-8").send(encoded);
       }
@@ -211,7 +228,7 @@ export function createModelCallHandler(codec: ClientApiCodec, dependencies: Mode
       noteAttempts(outcome, result.attempts, result.target);
       const warnings = [...decoded.warnings, ...result.result.warnings];
       const includeUsage = api === "openai-chat" ? chatStreamIncludesUsage(body) : true;
-      await sendEvents(reply, result.result.events, codec.createStreamEncoder(requestedModel, { includeUsage }), warnings, timer, outcome);
+      await sendEvents(reply, guardStream(result.result.events, guard), codec.createStreamEncoder(requestedModel, { includeUsage }), warnings, timer, outcome);
       return reply;
     } catch (error) {
       const clawfleetError = isClawfleetError(error) ? error : new ClawfleetError("CF_INTERNAL", "internal error", { cause: error });
