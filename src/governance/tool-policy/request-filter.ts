@@ -21,6 +21,7 @@ export interface RequestFilterResult {
 const LIST_ENTRY = /^- ([A-Za-z0-9_.-]+)(?: \([^)\n]*\))?(?::.*)?$/;
 /** Lines that open a tool list. */
 const LIST_OPENERS = [/^## Tooling\s*$/, /^Available deferred-schema tools:\s*$/];
+const LIST_OPENER_TEXTS = ["## Tooling", "Available deferred-schema tools:"];
 
 function permitted(profile: PermissionProfile, name: string): boolean {
   return toolLevelVerdict(profile, name).kind !== "deny";
@@ -31,32 +32,44 @@ function permitted(profile: PermissionProfile, name: string): boolean {
  * Returns the same string when nothing changed.
  */
 export function filterSystemPromptTools(text: string, profile: PermissionProfile, removed: string[]): string {
-  if (!text.includes("## Tooling") && !text.includes("Available deferred-schema tools:")) return text;
-  const lines = text.split("\n");
+  const first = Math.min(...LIST_OPENER_TEXTS.map((opener) => text.indexOf(opener)).map((index) => (index === -1 ? Number.POSITIVE_INFINITY : index)));
+  if (first === Number.POSITIVE_INFINITY) return text;
+  // Only the lines from the first list on are scanned (the prompt is ~49 K characters; the lists are short).
+  const lineStart = text.lastIndexOf("\n", first) + 1;
   const kept: string[] = [];
   let inList = false;
   let changed = false;
-  for (const line of lines) {
+  let position = lineStart;
+  while (position <= text.length) {
+    const newline = text.indexOf("\n", position);
+    const end = newline === -1 ? text.length : newline;
+    const line = text.slice(position, end);
+    let keep = true;
     if (LIST_OPENERS.some((opener) => opener.test(line))) {
       inList = true;
-      kept.push(line);
-      continue;
-    }
-    if (inList) {
+    } else if (inList) {
       const entry = LIST_ENTRY.exec(line);
       if (entry) {
         if (!permitted(profile, entry[1] as string)) {
           removed.push(entry[1] as string);
           changed = true;
-          continue;
+          keep = false;
         }
       } else if (line.trim() === "" || (!line.startsWith("#") && !line.startsWith("Tools "))) {
         inList = false;
+        // No further list after this point: the rest of the prompt is kept as it is.
+        if (!LIST_OPENER_TEXTS.some((opener) => text.includes(opener, end))) {
+          if (!changed) return text;
+          kept.push(text.slice(position));
+          return text.slice(0, lineStart) + kept.join("\n");
+        }
       }
     }
-    kept.push(line);
+    if (keep) kept.push(line);
+    if (newline === -1) break;
+    position = newline + 1;
   }
-  return changed ? kept.join("\n") : text;
+  return changed ? text.slice(0, lineStart) + kept.join("\n") : text;
 }
 
 function filterMessage(message: CanonicalMessage, profile: PermissionProfile, removed: string[]): CanonicalMessage {

@@ -12,7 +12,7 @@ import type { CanonicalResponse, ClientApi, StreamEvent } from "../../../src/con
 import type { ApprovalGate, PermissionProfile } from "../../../src/contracts/governance.js";
 import { PRESET_PROFILES } from "../../../src/governance/profiles/presets.js";
 import { MemoryAuditLog, NoInboxApprovalGate } from "../../../src/governance/tool-policy/interim.js";
-import { ToolCallGuard, documentHasToolCall, filterRequestTools, guardPassthroughBody, guardResponse, guardStream } from "../../../src/governance/tool-policy/index.js";
+import { ToolCallGuard, documentHasToolCall, filterRequestTools, filterSystemPromptTools, guardPassthroughBody, guardResponse, guardStream } from "../../../src/governance/tool-policy/index.js";
 
 const context = { workspaceDir: "/srv/tenant/workspace", homeDir: "/srv/tenant/home" };
 const readonly = PRESET_PROFILES.get("readonly-agent") as PermissionProfile;
@@ -69,6 +69,17 @@ describe("request filter", () => {
     assert.equal(request.tools?.length, 11);
     const plain = { model: "m", messages: [{ role: "user" as const, content: [{ type: "text" as const, text: "hi" }] }], stream: false, tools: [{ name: "read", parameters: {} }] };
     assert.equal(filterRequestTools(plain, full).request, plain);
+  });
+
+  test("system prompt lists: only denied entries go, everything else byte for byte", () => {
+    const prompt = "intro\n## Tooling\nTools policy-filtered.\n- read: Read files\n- exec: Run shell\n- tool_call\n### Deferred Tool Schemas\nAvailable deferred-schema tools:\n- gateway (core): config\n- web_fetch (core): Fetch URL\n\n- exec: not a list any more\n";
+    const removed: string[] = [];
+    assert.equal(filterSystemPromptTools(prompt, readonly, removed), "intro\n## Tooling\nTools policy-filtered.\n- read: Read files\n- tool_call\n### Deferred Tool Schemas\nAvailable deferred-schema tools:\n- web_fetch (core): Fetch URL\n\n- exec: not a list any more\n");
+    assert.deepEqual(removed, ["exec", "gateway"]);
+    const trailing = "## Tooling\n- exec: x\n";
+    assert.equal(filterSystemPromptTools(trailing, readonly, []), "## Tooling\n");
+    const untouched = "## Tooling\n- read: x\n\nmore";
+    assert.equal(filterSystemPromptTools(untouched, readonly, []), untouched);
   });
 
   test("tool choice naming a removed tool", () => {
