@@ -135,6 +135,10 @@ export async function startClawfleet(config: ClawfleetConfig, logger: Logger, en
     recorder,
     metrics: deps.metrics,
     offeredModels: deps.offeredModels,
+    profiles: deps.profileResolver,
+    approvals: deps.approvals.inbox,
+    audit: deps.audit,
+    toolContext: deps.toolContext,
   });
   await registerDiagnostics(app, { adminToken: adminToken.token, heldGatewayTokens: () => runtimes.heldGatewayTokens() });
   await registerIngress(app, { snapshots: deps.snapshots, runtimes, ownership, forwarder, clients: deps.clients, keyUsage: deps.keyUsage, now: deps.now, audit: deps.audit });

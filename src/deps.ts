@@ -43,6 +43,8 @@ import type { AuditLog, ProfileResolver } from "./contracts/governance.js";
 import { BufferedAuditLog } from "./governance/audit/log.js";
 import { createProfileResolver } from "./governance/profiles/resolver.js";
 import { ProfileService } from "./governance/profiles/service.js";
+import type { DecisionContext } from "./governance/tool-policy/index.js";
+import { SANDBOX_PATHS } from "./runtime/drivers/process/layout.js";
 
 /** The repository root (holds `runtime/`), from `src/` or `dist/` alike. */
 export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -76,6 +78,8 @@ export interface Dependencies {
   profiles: ProfileService;
   /** The profile in force per tenant, from the snapshot (fail closed to `readonly-agent`). */
   profileResolver: ProfileResolver;
+  /** Where a tenant's tool calls run, as its runtime sees it (inside the sandbox, or the host paths without one). */
+  toolContext: (tenantId: string) => DecisionContext;
 }
 
 /**
@@ -193,6 +197,10 @@ export async function createDeps(config: ClawfleetConfig, logger: Logger, env: N
     audit,
     profiles,
     profileResolver,
+    toolContext: (tenantId) =>
+      driver.sandboxed
+        ? { workspaceDir: SANDBOX_PATHS.workspaceDir, homeDir: SANDBOX_PATHS.homeDir }
+        : { workspaceDir: path.join(path.resolve(config.dataDir), "tenants", tenantId, "workspace"), homeDir: path.join(path.resolve(config.dataDir), "tenants", tenantId, "home") },
   };
 }
 

@@ -21,6 +21,10 @@ export const ERROR_CATALOG = {
   CF_FORBIDDEN_TENANT: { status: 403, retryable: false, type: "permission_error" },
   CF_FORBIDDEN_SCOPE: { status: 403, retryable: false, type: "permission_error" },
   CF_FORBIDDEN_CHANNEL: { status: 403, retryable: false, type: "permission_error" },
+  /** A tool call refused by the tenant's permission profile (carried in refusal texts; see src/governance/tool-policy/). */
+  CF_TOOL_DENIED: { status: 403, retryable: false, type: "permission_error" },
+  /** A tool call held until a human approves it (refusal texts carry the permission request id). */
+  CF_APPROVAL_REQUIRED: { status: 403, retryable: true, type: "permission_error" },
   CF_NOT_FOUND: { status: 404, retryable: false, type: "not_found_error" },
   CF_TENANT_NOT_FOUND: { status: 404, retryable: false, type: "not_found_error" },
   CF_KEY_NOT_FOUND: { status: 404, retryable: false, type: "not_found_error" },

@@ -29,11 +29,12 @@ import { estimateRequestTokens, tokensForCharacters, usageFromEstimate } from ".
 import { sendRefusalCompletion } from "./refusal.js";
 import type { ResponseCache } from "./response-cache.js";
 import type { SafetyGuard } from "../governance/safety/index.js";
+import { auditActor, createToolGuard, filterRequestTools, guardPassthroughBody, guardResponse, guardStream, passthroughGuardOptions, toolCacheScope, type ToolPolicyDependencies } from "../governance/tool-policy/index.js";
 
 /** Response header saying whether the answer came from the cache (`hit`) or was stored for next time (`miss`). */
 export const CACHE_HEADER = "x-clawfleet-cache";
 
-export interface ModelCallDependencies extends CallerDependencies {
+export interface ModelCallDependencies extends CallerDependencies, ToolPolicyDependencies {
   router: Router;
   admission: AdmissionControl;
   cache: ResponseCache;
@@ -141,11 +142,15 @@ export function createModelCallHandler(codec: ClientApiCodec, dependencies: Mode
       caller = authenticateModelCaller(request, dependencies);
       const body = parseJsonBody(request.body);
       const decoded = codec.decodeRequest(body);
-      const canonical = decoded.request;
+      // Tool policy on the request: tools the tenant's profile does not permit are not offered (tools.md).
+      const profile = dependencies.profiles.forTenant(caller.tenant.id, caller.tenant.profile);
+      const offersTools = (decoded.request.tools?.length ?? 0) > 0;
+      const canonical = offersTools ? filterRequestTools(decoded.request, profile).request : decoded.request;
+      const actor = auditActor(caller.channelTenantId, caller.key.id);
       requestedModel = canonical.model;
       stream = canonical.stream;
       codecRequestStream = stream;
-      const safety = dependencies.safety.check(canonical, body, { tenantId: caller.tenant.id, profile: caller.tenant.profile, requestId: request.id, actor: caller.channelTenantId ? `runtime:${caller.tenant.id}` : `key:${caller.key.id}` });
+      const safety = dependencies.safety.check(canonical, body, { tenantId: caller.tenant.id, profile: caller.tenant.profile, requestId: request.id, actor });
       if (safety.kind === "stop") {
         outcome.status = 200;
         sendRefusalCompletion(reply, codec, requestedModel || "clawfleet", stream, safety.error);
@@ -171,7 +176,7 @@ export function createModelCallHandler(codec: ClientApiCodec, dependencies: Mode
         if (admission.fallbackRoute) plan = dependencies.router.plan({ model: admission.fallbackRoute, ...routingRequest });
       }
       const cacheMode = dependencies.cache.modeFor(request.headers[CACHE_HEADER], caller.tenant.id, stream);
-      const cacheKey = cacheMode === "off" ? null : dependencies.cache.keyFor(api, caller.tenant.id, body);
+      const cacheKey = cacheMode === "off" ? null : dependencies.cache.keyFor(api, offersTools ? toolCacheScope(caller.tenant.id, profile) : caller.tenant.id, body);
       if (cacheKey) {
         const cached = await dependencies.cache.get(cacheKey);
         if (cached) {
@@ -187,9 +192,10 @@ export function createModelCallHandler(codec: ClientApiCodec, dependencies: Mode
       const rawBody = request.body as Buffer;
       const bodyObject = body as Record<string, unknown>;
       // Same schema on both sides: the caller's bytes go upstream untouched (the first target decides; a
-      // fallback to another kind of provider is translated).
+      // fallback to another kind of provider is translated). Only when no tools are offered: then the tool
+      // guard on the passed-through answer refuses any tool call; otherwise the canonical path reviews each.
       const firstProvider = dependencies.providers.get(plan.targets[0]?.provider ?? "");
-      const passthrough = firstProvider?.nativeApi === api && typeof firstProvider.passthrough === "function" && plan.targets.every((target) => dependencies.providers.get(target.provider)?.nativeApi === api);
+      const passthrough = !offersTools && firstProvider?.nativeApi === api && typeof firstProvider.passthrough === "function" && plan.targets.every((target) => dependencies.providers.get(target.provider)?.nativeApi === api);
       const executeOptions = { requestId: request.id, signal: abort.signal };
 
       if (passthrough) {
@@ -201,18 +207,29 @@ export function createModelCallHandler(codec: ClientApiCodec, dependencies: Mode
           ),
         );
         noteAttempts(outcome, result.attempts, result.target);
-        return await sendUpstream(reply, result.result, api, timer, outcome, storeInCache);
+        const upstream = result.result;
+        const isStream = (upstream.headers["content-type"] ?? "").includes("text/event-stream");
+        const readUsage = (document: unknown) => {
+          const tap = new UsageTap(api);
+          tap.feedDocument(document);
+          return tap.result();
+        };
+        const guardOptions = passthroughGuardOptions(dependencies, { codec, model: requestedModel, isStream, tenantId: caller.tenant.id, actor, requestId: request.id, readUsage });
+        return await sendUpstream(reply, { ...upstream, body: guardPassthroughBody(upstream.body, guardOptions) }, api, timer, outcome, storeInCache);
       }
 
+      const guard = createToolGuard(dependencies, { tenantId: caller.tenant.id, actor, requestId: request.id, profile, sessionHeader: request.headers["x-openclaw-session-key"], request: canonical });
       if (!stream) {
         const result = await timer.upstream(() => dependencies.router.execute(plan, generateAttempt(dependencies.providers, canonical), executeOptions));
         noteAttempts(outcome, result.attempts, result.target);
+        // Tool policy on the answer: refused calls become an assistant message saying why (guard.ts).
+        result.result.response = await guardResponse(result.result.response, guard);
         const warnings = [...decoded.warnings, ...result.result.warnings];
         outcome.usage = result.result.response.usage;
         outcome.status = 200;
         if (warnings.length > 0) reply.header(WARNINGS_HEADER, warningsHeaderValue(warnings));
         const encoded = Buffer.from(JSON.stringify(codec.encodeResponse(result.result.response, requestedModel)));
-        storeInCache({ status: 200, contentType: "application/json; charset=utf-8", body: encoded });
+        if (guard.grantedCalls === 0) storeInCache({ status: 200, contentType: "application/json; charset=utf-8", body: encoded });
         reply.header(OVERHEAD_HEADER, timer.overheadMs().toFixed(3));
         return reply.code(200).type("application/json; charset=utf-8").send(encoded);
       }
@@ -221,7 +238,7 @@ export function createModelCallHandler(codec: ClientApiCodec, dependencies: Mode
       noteAttempts(outcome, result.attempts, result.target);
       const warnings = [...decoded.warnings, ...result.result.warnings];
       const includeUsage = api === "openai-chat" ? chatStreamIncludesUsage(body) : true;
-      await sendEvents(reply, result.result.events, codec.createStreamEncoder(requestedModel, { includeUsage }), warnings, timer, outcome);
+      await sendEvents(reply, guardStream(result.result.events, guard), codec.createStreamEncoder(requestedModel, { includeUsage }), warnings, timer, outcome);
       return reply;
     } catch (error) {
       const clawfleetError = isClawfleetError(error) ? error : new ClawfleetError("CF_INTERNAL", "internal error", { cause: error });

@@ -18,7 +18,8 @@ describe("response cache", { timeout: 60_000 }, () => {
     upstream = await startFakeUpstream();
     upstream.setDefault(() => ({ kind: "text", text: `answer ${++answers}` }));
     platform = await startTestPlatform({ OPENAI_API_KEY: "sk-upstream", OPENAI_BASE_URL: upstream.url, CLAWFLEET_DEFAULT_MODEL: "gpt-4o-mini" }, { configYaml: "cache:\n  ttlMs: 60000\n  tenants: [alpha]\n" });
-    for (const id of ["alpha", "beta"]) keys[id] = ((await platform.admin("POST", "/tenants", { id })).body as { apiKey: string }).apiKey;
+    // alpha's tool-call answers must reach it: its profile allows every tool (`full`).
+    for (const id of ["alpha", "beta"]) keys[id] = ((await platform.admin("POST", "/tenants", { id, ...(id === "alpha" ? { profile: "full" } : {}) })).body as { apiKey: string }).apiKey;
   });
   after(async () => {
     await platform?.stop();
