@@ -39,56 +39,45 @@ export class AdminClient {
 
   /** Sends one request; resolves the parsed JSON (or text) body; throws {@link AdminApiError} on any failure. */
   async request<T>(method: string, apiPath: string, body?: unknown): Promise<T> {
-    let response: Response;
-    try {
-      response = await fetch(`${this.options.url.replace(/\/+$/, "")}/admin/v1${apiPath}`, {
-        method,
-        headers: { authorization: `Bearer ${this.options.token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
-        body: body === undefined ? null : JSON.stringify(body),
-      });
-    } catch (error) {
-      const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : String(error);
-      throw new AdminApiError(0, "CF_UNREACHABLE", `cannot reach Clawfleet at ${this.options.url} (${cause}); is \`clawfleet serve\` running?`);
-    }
+    const response = await this.send(apiPath, {
+      method,
+      headers: { authorization: `Bearer ${this.options.token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+      body: body === undefined ? null : JSON.stringify(body),
+    });
     const text = await response.text();
-    if (!response.ok) {
-      let code = `HTTP_${response.status}`;
-      let message = text;
-      try {
-        const parsed = JSON.parse(text) as { error?: { code?: string; message?: string } };
-        code = parsed.error?.code ?? code;
-        message = parsed.error?.message ?? message;
-      } catch {
-        // not JSON: keep the text
-      }
-      throw new AdminApiError(response.status, code, message);
-    }
+    if (!response.ok) throw apiErrorOf(response.status, text);
     if (text.length === 0) return undefined as T;
     return (response.headers.get("content-type") ?? "").includes("application/json") ? (JSON.parse(text) as T) : (text as T);
   }
 
   /** Sends a GET and resolves the response body as a stream (exports); throws {@link AdminApiError} on any failure. */
   async stream(apiPath: string): Promise<ReadableStream<Uint8Array>> {
-    let response: Response;
+    const response = await this.send(apiPath, { headers: { authorization: `Bearer ${this.options.token}` } });
+    if (!response.ok || response.body === null) throw apiErrorOf(response.status, await response.text());
+    return response.body;
+  }
+
+  /** `fetch` of `/admin/v1<apiPath>`; a connection failure becomes {@link AdminApiError} CF_UNREACHABLE. */
+  private async send(apiPath: string, init: RequestInit): Promise<Response> {
     try {
-      response = await fetch(`${this.options.url.replace(/\/+$/, "")}/admin/v1${apiPath}`, { headers: { authorization: `Bearer ${this.options.token}` } });
+      return await fetch(`${this.options.url.replace(/\/+$/, "")}/admin/v1${apiPath}`, init);
     } catch (error) {
       const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : String(error);
       throw new AdminApiError(0, "CF_UNREACHABLE", `cannot reach Clawfleet at ${this.options.url} (${cause}); is \`clawfleet serve\` running?`);
     }
-    if (!response.ok || response.body === null) {
-      const text = await response.text();
-      let code = `HTTP_${response.status}`;
-      let message = text;
-      try {
-        const parsed = JSON.parse(text) as { error?: { code?: string; message?: string } };
-        code = parsed.error?.code ?? code;
-        message = parsed.error?.message ?? message;
-      } catch {
-        // not JSON: keep the text
-      }
-      throw new AdminApiError(response.status, code, message);
-    }
-    return response.body;
   }
+}
+
+/** The admin API's error body (`{error: {code, message}}`) as an {@link AdminApiError}; a non-JSON body is kept as the message. */
+function apiErrorOf(status: number, text: string): AdminApiError {
+  let code = `HTTP_${status}`;
+  let message = text;
+  try {
+    const parsed = JSON.parse(text) as { error?: { code?: string; message?: string } };
+    code = parsed.error?.code ?? code;
+    message = parsed.error?.message ?? message;
+  } catch {
+    // not JSON: keep the text
+  }
+  return new AdminApiError(status, code, message);
 }
