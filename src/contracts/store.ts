@@ -3,6 +3,7 @@
  * (`src/store/repositories.ts`) for every SQL dialect; SQLite today, PostgreSQL as a second dialect.
  * Times are epoch milliseconds; JSON columns hold text.
  */
+import type { IdentityRepository } from "./identity.js";
 
 /** A tenant: one customer, team or user with its own runtime. */
 export interface TenantRecord {
@@ -128,6 +129,8 @@ export interface RequestRepository {
 
 /** The storage the control plane is built on. */
 export interface Store {
+  /** Users, memberships, sessions, pending logins, channel identities (`src/contracts/identity.ts`). */
+  identity: IdentityRepository;
   tenants: TenantRepository;
   apiKeys: ApiKeyRepository;
   requests: RequestRepository;

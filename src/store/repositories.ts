@@ -7,6 +7,7 @@ import { sql, type Kysely, type RawBuilder, type Selectable } from "kysely";
 import { ClawfleetError } from "../contracts/errors.js";
 import type { ApiKeyRecord, ApiKeyRepository, KeyKind, KeyScope, RequestRecord, RequestRepository, Store, TenantRecord, TenantRepository, UsageGroupBy, UsageRow } from "../contracts/store.js";
 import type { ApiKeysTable, Database, RequestsTable, TenantsTable } from "./schema.js";
+import { KyselyIdentityRepository } from "./identity-repositories.js";
 
 function parseJsonObject(text: string): Record<string, unknown> {
   const value: unknown = JSON.parse(text);
@@ -309,6 +310,7 @@ export function createKyselyStore(database: Kysely<Database>, now: () => number 
     tenants: new KyselyTenantRepository(database, now),
     apiKeys: new KyselyApiKeyRepository(database),
     requests: new KyselyRequestRepository(database),
+    identity: new KyselyIdentityRepository(database, now),
     async ping() {
       try {
         await sql`select 1`.execute(database);

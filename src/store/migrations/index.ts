@@ -2,10 +2,12 @@
 import type { Migration, MigrationProvider } from "kysely";
 import * as initial from "./001-initial.js";
 import * as requests from "./002-requests.js";
+import * as identity from "./005-identity.js";
 
 const MIGRATIONS: Record<string, Migration> = {
   "001-initial": initial,
   "002-requests": requests,
+  "005-identity": identity,
 };
 
 export const migrationProvider: MigrationProvider = {
