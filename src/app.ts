@@ -18,6 +18,8 @@ import { RuntimeManager } from "./runtime/manager.js";
 import { RequestRecorder } from "./gateway/request-recorder.js";
 import { RuntimeOwnership } from "./runtime/ownership.js";
 import { ReplicaForwarder } from "./ingress/replica-forward.js";
+import { setUpIdentity } from "./auth/setup.js";
+import { identityAdminRoutes } from "./admin/identity-routes.js";
 
 export const VERSION = "0.1.0";
 
@@ -62,6 +64,17 @@ export async function startClawfleet(config: ClawfleetConfig, logger: Logger, en
     metricsToken: config.server.metricsToken,
     isReady: async () => !closing && (await deps.store.ping()),
   });
+  const identity = await setUpIdentity(app, config.auth, {
+    snapshots: deps.snapshots,
+    keyUsage: deps.keyUsage,
+    identity: deps.store.identity,
+    tenants: deps.tenants,
+    now: deps.now,
+    adminToken: adminToken.token,
+    sandboxed: deps.driver.sandboxed,
+    env,
+    logger: logger.child({ component: "identity" }),
+  });
   const modelChannels = new ModelChannelListeners(() => app.server, logger.child({ component: "model-channels" }));
   const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
   const ownership = new RuntimeOwnership(deps.sharedState, logger.child({ component: "runtime-ownership" }));
@@ -81,12 +94,13 @@ export async function startClawfleet(config: ClawfleetConfig, logger: Logger, en
       modelIds: () => deps.router.aliases(),
       modelApi: config.runtime.modelApi,
       onStopped: (tenantId) => void ownership.release(tenantId),
+      ...(identity.trustedProxyFor ? { trustedProxyFor: identity.trustedProxyFor } : {}),
     },
     logger.child({ component: "runtime-manager" }),
   );
 
   const recorder = new RequestRecorder(deps.store.requests, logger.child({ component: "request-recorder" }));
-  await registerAdminApi(app, { ownership, requests: deps.store.requests, flushRequests: () => recorder.flush(), adminToken: adminToken.token, tenants: deps.tenants, runtimes, clients: deps.clients, sandboxed: deps.driver.sandboxed, version: VERSION });
+  await registerAdminApi(app, { ownership, requests: deps.store.requests, flushRequests: () => recorder.flush(), adminToken: adminToken.token, tenants: deps.tenants, runtimes, clients: deps.clients, sandboxed: deps.driver.sandboxed, version: VERSION, authorizeRequest: identity.authorizeAdmin, extraRoutes: [identityAdminRoutes({ identity: deps.store.identity, tenants: deps.tenants, now: deps.now })] });
   await registerModelGateway(app, {
     snapshots: deps.snapshots,
     keyUsage: deps.keyUsage,
@@ -100,7 +114,7 @@ export async function startClawfleet(config: ClawfleetConfig, logger: Logger, en
     metrics: deps.metrics,
     offeredModels: deps.offeredModels,
   });
-  await registerIngress(app, { snapshots: deps.snapshots, runtimes, ownership, forwarder, clients: deps.clients, keyUsage: deps.keyUsage, now: deps.now });
+  await registerIngress(app, { snapshots: deps.snapshots, runtimes, ownership, forwarder, clients: deps.clients, keyUsage: deps.keyUsage, now: deps.now, identity: identity.chain, runtimeAuthMode: identity.runtimeAuthMode, publicOrigin: config.auth.publicOrigin });
 
   // Replicas: a policy change made on one replica (tenant, key, settings) is announced on the shared state's
   // pub/sub; every replica rebuilds its snapshot from the shared database when it hears it. A periodic rebuild

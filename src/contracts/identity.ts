@@ -48,6 +48,8 @@ export interface SessionRecord {
   userId: string;
   /** Synchronizer CSRF token bound to this session (random, 256 bits, base64url). */
   csrfToken: string;
+  /** Platform roles the identity provider's claims granted at login (added to the user's stored roles). */
+  claimPlatformRoles: PlatformRole[];
   createdAtMs: number;
   expiresAtMs: number;
   revokedAtMs: number | null;

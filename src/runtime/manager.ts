@@ -6,7 +6,7 @@
  */
 import { generateToken } from "../auth/api-keys.js";
 import { ClawfleetError } from "../contracts/errors.js";
-import type { RuntimeDriver, RuntimeEndpoint, RuntimeExit, RuntimeModelApi, RuntimeState } from "../contracts/runtime-driver.js";
+import type { RuntimeDriver, RuntimeEndpoint, RuntimeExit, RuntimeModelApi, RuntimeState, RuntimeTrustedProxy } from "../contracts/runtime-driver.js";
 import type { TenantService } from "../control/tenants.js";
 import type { ModelChannelListeners } from "../gateway/model-channels.js";
 import type { Logger } from "../observability/logger.js";
@@ -31,12 +31,16 @@ export interface RuntimeManagerOptions {
   readyPollMs?: number;
   /** Called after a runtime stopped (e.g. to give up its ownership lease). */
   onStopped?: (tenantId: string) => void;
+  /** Trusted-proxy auth for a tenant's runtime (undefined: token auth). Read at every start. */
+  trustedProxyFor?: (tenantId: string) => Promise<RuntimeTrustedProxy | undefined>;
 }
 
 /** What the ingress needs to reach a ready runtime. */
 export interface RuntimeConnection {
   endpoint: RuntimeEndpoint;
   gatewayToken: string;
+  /** True when the runtime runs in trusted-proxy mode (the ingress sends identity headers, not the token). */
+  trustedProxy?: boolean;
 }
 
 /** The state of one tenant's runtime as reported by the admin API. */
@@ -270,6 +274,7 @@ export class RuntimeManager {
       const tenant = await this.tenants.getTenant(tenantId);
       const virtualKey = await this.tenants.rotateRuntimeKey(tenantId);
       const gatewayToken = generateToken();
+      const trustedProxy = await this.options.trustedProxyFor?.(tenantId);
       const spec = {
         tenantId,
         gatewayToken,
@@ -279,12 +284,13 @@ export class RuntimeManager {
         platformOverrides: {},
         uid: this.options.uidFor(tenant.number),
         ...(this.options.modelApi ? { modelApi: this.options.modelApi } : {}),
+        ...(trustedProxy ? { trustedProxy } : {}),
       };
       await this.driver.provision(spec);
       await this.modelChannels.listen(tenantId, await this.driver.modelChannelAddress(tenantId));
       const endpoint = await this.driver.start(spec);
       await this.waitUntilReady(tenantId, entry, generation);
-      const connection = { endpoint, gatewayToken };
+      const connection: RuntimeConnection = { endpoint, gatewayToken, ...(trustedProxy ? { trustedProxy: true } : {}) };
       entry.connection = connection;
       entry.lastError = null;
       entry.readyAtMs = this.now();

@@ -39,6 +39,7 @@ function toSession(row: Selectable<SessionsTable>): SessionRecord {
     idHash: row.id_hash,
     userId: row.user_id,
     csrfToken: row.csrf_token,
+    claimPlatformRoles: JSON.parse(row.claim_platform_roles_json) as PlatformRole[],
     createdAtMs: Number(row.created_at_ms),
     expiresAtMs: Number(row.expires_at_ms),
     revokedAtMs: row.revoked_at_ms === null ? null : Number(row.revoked_at_ms),
@@ -158,7 +159,7 @@ export class KyselyIdentityRepository implements IdentityRepository {
   async createSession(record: SessionRecord): Promise<void> {
     await this.database
       .insertInto("sessions")
-      .values({ id_hash: record.idHash, user_id: record.userId, csrf_token: record.csrfToken, created_at_ms: record.createdAtMs, expires_at_ms: record.expiresAtMs, revoked_at_ms: record.revokedAtMs })
+      .values({ id_hash: record.idHash, user_id: record.userId, csrf_token: record.csrfToken, claim_platform_roles_json: JSON.stringify(record.claimPlatformRoles), created_at_ms: record.createdAtMs, expires_at_ms: record.expiresAtMs, revoked_at_ms: record.revokedAtMs })
       .execute();
   }
 

@@ -76,6 +76,7 @@ export interface SessionsTable {
   id_hash: string;
   user_id: string;
   csrf_token: string;
+  claim_platform_roles_json: string;
   created_at_ms: number;
   expires_at_ms: number;
   revoked_at_ms: number | null;

@@ -48,7 +48,7 @@ export function runIdentityStoreConformance(name: string, open: OpenStoreUnderTe
 
         await store.tenants.create({ id: "acme", profile: "default" });
         await store.identity.putMembership({ userId: alice.id, tenantId: "acme", role: "owner", source: "manual" });
-        await store.identity.createSession({ idHash: "f".repeat(64), userId: alice.id, csrfToken: "csrf", createdAtMs: clock, expiresAtMs: clock + 60_000, revokedAtMs: null });
+        await store.identity.createSession({ idHash: "f".repeat(64), userId: alice.id, csrfToken: "csrf", claimPlatformRoles: [], createdAtMs: clock, expiresAtMs: clock + 60_000, revokedAtMs: null });
         assert.equal(await store.identity.deleteUser(alice.id), true);
         assert.equal(await store.identity.deleteUser(alice.id), false);
         assert.deepEqual(await store.identity.listMemberships({ tenantId: "acme" }), []);
@@ -89,11 +89,12 @@ export function runIdentityStoreConformance(name: string, open: OpenStoreUnderTe
     test("sessions: active until expiry or revocation; revoking all of a user's", () =>
       withStore(async (store) => {
         const user = await store.identity.createUser({ issuer: "i", subject: "dave" });
-        const base = { userId: user.id, csrfToken: "t", createdAtMs: clock, revokedAtMs: null };
+        const base = { userId: user.id, csrfToken: "t", claimPlatformRoles: ["auditor" as const], createdAtMs: clock, revokedAtMs: null };
         await store.identity.createSession({ ...base, idHash: "a".repeat(64), expiresAtMs: clock + 1_000 });
         await store.identity.createSession({ ...base, idHash: "b".repeat(64), expiresAtMs: clock + 10_000 });
         await store.identity.createSession({ ...base, idHash: "c".repeat(64), expiresAtMs: clock + 10_000 });
         assert.equal((await store.identity.findActiveSession("a".repeat(64), clock))?.csrfToken, "t");
+        assert.deepEqual((await store.identity.findActiveSession("a".repeat(64), clock))?.claimPlatformRoles, ["auditor"]);
         assert.equal(await store.identity.findActiveSession("a".repeat(64), clock + 1_000), null, "expired at expiresAtMs");
         assert.equal(await store.identity.revokeSession("b".repeat(64), clock), true);
         assert.equal(await store.identity.revokeSession("b".repeat(64), clock), false);

@@ -33,6 +33,7 @@ export async function up(database: Kysely<unknown>): Promise<void> {
     .addColumn("id_hash", "varchar(64)", (column) => column.primaryKey())
     .addColumn("user_id", "varchar(36)", (column) => column.notNull().references("users.id").onDelete("cascade"))
     .addColumn("csrf_token", "varchar(64)", (column) => column.notNull())
+    .addColumn("claim_platform_roles_json", "text", (column) => column.notNull().defaultTo("[]"))
     .addColumn("created_at_ms", "bigint", (column) => column.notNull())
     .addColumn("expires_at_ms", "bigint", (column) => column.notNull())
     .addColumn("revoked_at_ms", "bigint")
