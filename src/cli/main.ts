@@ -8,6 +8,7 @@ import { ConfigError, loadConfig } from "../config/load.js";
 import { startClawfleet, VERSION } from "../app.js";
 import { createLogger } from "../observability/logger.js";
 import { AdminApiError, AdminClient, resolveCliAdminToken } from "./admin-client.js";
+import { registerIdentityCommands } from "./identity-commands.js";
 
 interface ClientFlags {
   url?: string;
@@ -221,6 +222,7 @@ export function buildProgram(): Command {
       const text = await client.request<string>("GET", `/tenants/${encodeURIComponent(tenantId)}/runtime/logs?lines=${encodeURIComponent(options.lines)}`);
       process.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
     });
+  registerIdentityCommands(program);
   return program;
 }
 

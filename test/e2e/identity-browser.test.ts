@@ -13,7 +13,9 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { execFile } from "node:child_process";
 import { request as httpRequest } from "node:http";
+import { fileURLToPath } from "node:url";
 import { WebSocket } from "ws";
 import { startFakeOidcIssuer, type FakeOidcIssuer, type FakeUser } from "../support/fake-oidc-issuer.js";
 import { startTestPlatform, type TestPlatform } from "../support/platform.js";
@@ -37,6 +39,7 @@ const USERS: Record<string, FakeUser> = {
 };
 
 const outcome = { run: 0, refusedAsExpected: 0 };
+const CLI = fileURLToPath(new URL("../../bin/clawfleet.js", import.meta.url));
 
 /** GET `url` over a connection bound to `localAddress` (undici's fetch ignores `localAddress`). */
 function getFrom(localAddress: string, url: string, headers: Record<string, string>): Promise<{ status: number; text: () => Promise<string> }> {
@@ -394,5 +397,26 @@ describe("identity: browser login, OIDC bearer, ALB header, sessions and a real 
     assert.equal((await platform.admin("PUT", "/channel-identities/slack/U024BE7LH", { tenantId: "initech" })).status, 200);
     assert.deepEqual(((await platform.admin("GET", "/channel-identities/slack/U024BE7LH")).body as { tenantId: string }).tenantId, "initech");
     await expectRefused("channel identity to an unknown tenant", await fetch(url("/admin/v1/channel-identities/slack/U1"), { method: "PUT", headers: { authorization: `Bearer ${platform.adminToken.token}`, "content-type": "application/json" }, body: JSON.stringify({ tenantId: "nope" }) }), 404, "CF_TENANT_NOT_FOUND");
+  });
+
+  test("CLI: user, member and channel commands through the admin API", async () => {
+    const cli = (args: string[]) =>
+      new Promise<string>((resolve, reject) => {
+        execFile(process.execPath, [CLI, ...args, "--json"], { env: { PATH: process.env.PATH, CLAWFLEET_URL: platform.url, CLAWFLEET_ADMIN_TOKEN: platform.adminToken.token } }, (error, stdout, stderr) => (error ? reject(new Error(`${args.join(" ")}: ${stderr}`)) : resolve(stdout)));
+      });
+    const created = JSON.parse(await cli(["user", "create", "--issuer", issuer.url, "--subject", "cli-user", "--platform-role", "approver"])) as { id: string; platformRoles: string[] };
+    assert.deepEqual(created.platformRoles, ["approver"]);
+    const membership = JSON.parse(await cli(["member", "add", "acme", created.id, "--role", "owner"])) as { role: string };
+    assert.equal(membership.role, "owner");
+    const shown = JSON.parse(await cli(["user", "show", created.id])) as { memberships: Array<{ tenantId: string; role: string }> };
+    assert.deepEqual(shown.memberships.map((item) => [item.tenantId, item.role]), [["acme", "owner"]]);
+    assert.ok((JSON.parse(await cli(["member", "list", "acme"])) as { members: Array<{ userId: string }> }).members.some((item) => item.userId === created.id));
+    assert.equal((JSON.parse(await cli(["channel", "map", "telegram", "42", "acme"])) as { tenantId: string }).tenantId, "acme");
+    assert.equal((JSON.parse(await cli(["channel", "show", "telegram", "42"])) as { tenantId: string }).tenantId, "acme");
+    assert.deepEqual((JSON.parse(await cli(["user", "roles", created.id])) as { platformRoles: string[] }).platformRoles, []);
+    await cli(["member", "remove", "acme", created.id]);
+    await cli(["channel", "unmap", "telegram", "42"]);
+    await cli(["user", "delete", created.id]);
+    await assert.rejects(cli(["user", "show", created.id]), /CF_USER_NOT_FOUND/);
   });
 });
