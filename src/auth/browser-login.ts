@@ -154,7 +154,7 @@ export async function registerBrowserLogin(app: FastifyInstance, options: Browse
   app.get("/auth/session", async function showSession(request: FastifyRequest, reply: FastifyReply) {
     const cookie = request.cookies[cookieName];
     if (!cookie) throw new ClawfleetError("CF_AUTH_MISSING", "not signed in; log in at /auth/login");
-    const { principal, csrfToken } = await resolveSession(chain.options, request, cookie);
+    const { principal, csrfToken } = await resolveSession(chain.options, cookie);
     if (principal.kind !== "user") throw new ClawfleetError("CF_INTERNAL", "internal: a session resolved to a non-user");
     reply.header("cache-control", "no-store");
     return {

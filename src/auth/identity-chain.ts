@@ -156,7 +156,7 @@ export function createSessionStep(options: IdentityChainOptions): IdentityStep {
     if (!session) return null;
     const cookie = request.cookies?.[session.cookieName];
     if (cookie === undefined || cookie === "") return null;
-    const resolved = await resolveSession(options, request, cookie);
+    const resolved = await resolveSession(options, cookie);
     const isUpgrade = (request.headers.upgrade ?? "").toLowerCase() === "websocket";
     if (isUpgrade || !SAFE_METHODS.has(request.method)) {
       if (request.headers.origin !== session.publicOrigin) {
@@ -176,7 +176,7 @@ export function createSessionStep(options: IdentityChainOptions): IdentityStep {
  * @throws ClawfleetError CF_AUTH_INVALID_TOKEN (`details.reason: "session_invalid"`) when it is unknown,
  *   expired or revoked, or its user is gone.
  */
-export async function resolveSession(options: IdentityChainOptions, _request: FastifyRequest, cookie: string): Promise<{ principal: Principal; csrfToken: string }> {
+export async function resolveSession(options: IdentityChainOptions, cookie: string): Promise<{ principal: Principal; csrfToken: string }> {
   const idHash = sha256Hex(cookie);
   const record = await options.identity.findActiveSession(idHash, options.now());
   const user = record ? await options.identity.getUser(record.userId) : null;
