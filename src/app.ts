@@ -27,6 +27,8 @@ import { ApprovalSweeper } from "./governance/approvals/sweeper.js";
 import { runtimeWebSocketUrl } from "./ingress/websocket-proxy.js";
 import { renderProfileConfig } from "./governance/profiles/render.js";
 import { createProfileRuntimeSync } from "./governance/profiles/runtime-sync.js";
+import { setUpIdentity } from "./auth/setup.js";
+import { identityAdminRoutes } from "./admin/identity-routes.js";
 
 export const VERSION = "0.1.0";
 
@@ -86,6 +88,17 @@ export async function startClawfleet(config: ClawfleetConfig, logger: Logger, en
     authLockout,
     isReady: async () => !closing && (await deps.store.ping()),
   });
+  const identity = await setUpIdentity(app, config.auth, {
+    snapshots: deps.snapshots,
+    keyUsage: deps.keyUsage,
+    identity: deps.store.identity,
+    tenants: deps.tenants,
+    now: deps.now,
+    adminToken: adminToken.token,
+    sandboxed: deps.driver.sandboxed,
+    env,
+    logger: logger.child({ component: "identity" }),
+  });
   const modelChannels = new ModelChannelListeners(() => internalServerOf(app), logger.child({ component: "model-channels" }));
   const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
   const ownership = new RuntimeOwnership(deps.sharedState, logger.child({ component: "runtime-ownership" }));
@@ -111,6 +124,7 @@ export async function startClawfleet(config: ClawfleetConfig, logger: Logger, en
       },
       onReady: (tenantId, connection) => execApprovals.attach(tenantId, { url: runtimeWebSocketUrl(connection, "/"), gatewayToken: connection.gatewayToken }),
       platformOverrides: (tenant) => ({ ...renderProfileConfig(deps.profileResolver.forTenant(tenant.id, tenant.profile)) }),
+      ...(identity.trustedProxyFor ? { trustedProxyFor: identity.trustedProxyFor } : {}),
     },
     logger.child({ component: "runtime-manager" }),
   );
@@ -121,7 +135,21 @@ export async function startClawfleet(config: ClawfleetConfig, logger: Logger, en
   const stopProfileSync = deps.snapshots.onChange((snapshot) => profileSync.onSnapshot(snapshot));
 
   const recorder = new RequestRecorder(deps.store.requests, logger.child({ component: "request-recorder" }));
-  await registerAdminApi(app, { ownership, requests: deps.store.requests, flushRequests: () => recorder.flush(), adminToken: adminToken.token, tenants: deps.tenants, runtimes, clients: deps.clients, sandboxed: deps.driver.sandboxed, version: VERSION, approvals: { inbox: deps.approvals.inbox, repository: deps.store.approvals, now: deps.now }, governance: { profiles: deps.profiles, audit: deps.audit, auditEvents: deps.store.audit } });
+  await registerAdminApi(app, {
+    ownership,
+    requests: deps.store.requests,
+    flushRequests: () => recorder.flush(),
+    adminToken: adminToken.token,
+    tenants: deps.tenants,
+    runtimes,
+    clients: deps.clients,
+    sandboxed: deps.driver.sandboxed,
+    version: VERSION,
+    approvals: { inbox: deps.approvals.inbox, repository: deps.store.approvals, now: deps.now },
+    governance: { profiles: deps.profiles, audit: deps.audit, auditEvents: deps.store.audit },
+    authorizeRequest: identity.authorizeAdmin,
+    extraRoutes: [identityAdminRoutes({ identity: deps.store.identity, tenants: deps.tenants, now: deps.now })],
+  });
   await registerModelGateway(app, {
     snapshots: deps.snapshots,
     keyUsage: deps.keyUsage,
@@ -141,7 +169,19 @@ export async function startClawfleet(config: ClawfleetConfig, logger: Logger, en
     toolContext: deps.toolContext,
   });
   await registerDiagnostics(app, { adminToken: adminToken.token, heldGatewayTokens: () => runtimes.heldGatewayTokens() });
-  await registerIngress(app, { snapshots: deps.snapshots, runtimes, ownership, forwarder, clients: deps.clients, keyUsage: deps.keyUsage, now: deps.now, audit: deps.audit });
+  await registerIngress(app, {
+    snapshots: deps.snapshots,
+    runtimes,
+    ownership,
+    forwarder,
+    clients: deps.clients,
+    keyUsage: deps.keyUsage,
+    now: deps.now,
+    audit: deps.audit,
+    identity: identity.chain,
+    runtimeAuthMode: identity.runtimeAuthMode,
+    publicOrigin: config.auth.publicOrigin,
+  });
 
   // Replicas: a policy change made on one replica (tenant, key, settings) is announced on the shared state's
   // pub/sub; every replica rebuilds its snapshot from the shared database when it hears it. A periodic rebuild

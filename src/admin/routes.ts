@@ -2,7 +2,7 @@
  * The admin API under `/admin/v1`, authenticated by the bootstrap admin token (`Authorization: Bearer …`).
  * Tenants, keys and runtimes; its OpenAPI document is served at `/admin/v1/openapi.json`.
  */
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyRequest } from "fastify";
 import fastifySwagger from "@fastify/swagger";
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
@@ -35,6 +35,10 @@ export interface AdminDependencies {
   approvals?: ApprovalAdminDependencies;
   /** Permission profiles and the audit trail (routes registered when present). */
   governance?: GovernanceAdminDependencies;
+  /** Authorizes a request (admin token or a user's platform roles, `src/auth/setup.ts`); default: the admin token only. */
+  authorizeRequest?: (request: FastifyRequest) => Promise<void>;
+  /** Registers more admin routes in the same scope (same authentication, validation and OpenAPI document). */
+  extraRoutes?: Array<(scope: FastifyInstance) => void>;
 }
 
 const errorResponses = { 400: schemas.errorResponse, 401: schemas.errorResponse, 404: schemas.errorResponse, 409: schemas.errorResponse };
@@ -55,6 +59,7 @@ export async function registerAdminApi(app: FastifyInstance, dependencies: Admin
       });
       scope.addHook("onRequest", async function authenticateAdmin(request) {
         if (request.url.split("?")[0] === "/admin/v1/openapi.json") return;
+        if (dependencies.authorizeRequest) return dependencies.authorizeRequest(request);
         const presented = credentialFromHeaders(request.headers, { allowApiKeyHeader: false });
         if (presented === null) throw new ClawfleetError("CF_AUTH_MISSING", "missing credentials: send Authorization: Bearer <admin token>");
         if (!secretsEqual(presented, dependencies.adminToken)) throw new ClawfleetError("CF_AUTH_INVALID_TOKEN", "invalid admin token");
@@ -72,6 +77,7 @@ export async function registerAdminApi(app: FastifyInstance, dependencies: Admin
       api.get("/openapi.json", { schema: { hide: true } }, async () => scope.swagger());
       if (dependencies.approvals) registerApprovalRoutes(scope, dependencies.approvals);
       if (dependencies.governance) registerGovernanceRoutes(scope, dependencies.governance, viewTenant);
+      for (const register of dependencies.extraRoutes ?? []) register(scope);
 
       api.post(
         "/tenants",

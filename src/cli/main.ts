@@ -11,6 +11,7 @@ import { AdminApiError, AdminClient, resolveCliAdminToken } from "./admin-client
 import { doctorCommand } from "./doctor.js";
 import { addApprovalCommands } from "./approval-commands.js";
 import { registerGovernanceCommands } from "./governance-commands.js";
+import { registerIdentityCommands } from "./identity-commands.js";
 
 interface ClientFlags {
   url?: string;
@@ -235,6 +236,7 @@ export function buildProgram(): Command {
       process.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
     });
   addApprovalCommands(program, clientFrom, print);
+  registerIdentityCommands(program);
   return program;
 }
 

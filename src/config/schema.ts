@@ -10,6 +10,7 @@ import { credentialSourceSchema } from "../credentials/schema.js";
 import { circuitBreakerSchema, routeSchema, routingPolicySchema } from "../gateway/routing/config.js";
 import { approvalsConfigSchema } from "../governance/approvals/config.js";
 import { governanceConfigSchema } from "../governance/config.js";
+import { authSchema } from "./auth-schema.js";
 
 const port = z.coerce.number().int().min(0).max(65535);
 const durationMs = z.coerce.number().int().min(0);
@@ -201,6 +202,7 @@ export const configSchema = z
     databaseUrl: z.string().min(1).optional().describe("postgres://… for PostgreSQL; default SQLite in the data dir"),
     redisUrl: z.string().min(1).optional().describe("redis://… for shared state across replicas; default in memory"),
     redisKeyPrefix: z.string().min(1).default("clawfleet:").describe("Prefix of every Redis key (several deployments can share one Redis)"),
+    auth: authSchema.prefault({}).describe("Identity: OIDC bearer tokens, AWS ALB headers, browser login, role mapping (src/config/auth-schema.ts)"),
   })
   .strict();
 

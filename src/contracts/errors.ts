@@ -77,6 +77,14 @@ export const ERROR_CATALOG = {
   CF_PROFILE_IN_USE: { status: 409, retryable: false, type: "conflict_error" },
   /** Built-in presets cannot be changed or deleted. */
   CF_PROFILE_READONLY: { status: 409, retryable: false, type: "conflict_error" },
+  /** A state-changing browser request without a valid CSRF token or with a foreign Origin. */
+  CF_CSRF_REJECTED: { status: 403, retryable: false, type: "permission_error" },
+  /** The caller is authenticated but its role does not allow this action. */
+  CF_FORBIDDEN_ROLE: { status: 403, retryable: false, type: "permission_error" },
+  /** Browser login failed (bad state, code exchange refused, no usable identity). */
+  CF_LOGIN_FAILED: { status: 401, retryable: false, type: "authentication_error" },
+  CF_USER_NOT_FOUND: { status: 404, retryable: false, type: "not_found_error" },
+  CF_USER_EXISTS: { status: 409, retryable: false, type: "conflict_error" },
 } as const satisfies Record<string, { status: number; retryable: boolean; type: string }>;
 
 /** A stable Clawfleet error code such as `CF_AUTH_INVALID_TOKEN`. */

@@ -51,6 +51,21 @@ export interface RuntimeSpec {
   uid: number | null;
   /** API the runtime uses for its model calls; default `openai-completions`. */
   modelApi?: RuntimeModelApi;
+  /** When set, the runtime authenticates the ingress in OpenClaw's trusted-proxy mode instead of by token. */
+  trustedProxy?: RuntimeTrustedProxy;
+}
+
+/**
+ * OpenClaw trusted-proxy auth for one runtime (docs/gateway/trusted-proxy-auth.md): the ingress is the only
+ * proxy, sets `userHeader` on every request, overwrites `X-Forwarded-For` and `x-openclaw-scopes`.
+ */
+export interface RuntimeTrustedProxy {
+  /** Header carrying the caller's identity (`apikey:<keyId>` or `user:<userId>`). */
+  userHeader: string;
+  /** Browser origins allowed by the Control UI / WebChat (`gateway.controlUi.allowedOrigins`). */
+  allowedOrigins: string[];
+  /** Identity → operator scopes for WebSocket sessions (`gateway.auth.identityScopes`), as of the runtime's start. */
+  identityScopes: Record<string, string[]>;
 }
 
 /** Point-in-time status reported by a driver. */

@@ -5,6 +5,7 @@
  */
 import type { ApprovalRepository } from "./approvals.js";
 import type { AuditEvent, AuditEventType, PermissionProfile, PermissionProfileInput } from "./governance.js";
+import type { IdentityRepository } from "./identity.js";
 
 /** A tenant: one customer, team or user with its own runtime. */
 export interface TenantRecord {
@@ -183,6 +184,8 @@ export interface AuditRepository {
 
 /** The storage the control plane is built on. */
 export interface Store {
+  /** Users, memberships, sessions, pending logins, channel identities (`src/contracts/identity.ts`). */
+  identity: IdentityRepository;
   tenants: TenantRepository;
   apiKeys: ApiKeyRepository;
   requests: RequestRepository;

@@ -14,7 +14,9 @@ import type { RuntimeManager } from "../runtime/manager.js";
 import type { RuntimeOwnership } from "../runtime/ownership.js";
 import { FORWARDED_BY_HEADER, type ReplicaForwarder } from "./replica-forward.js";
 import { callerResponseHeaders, runtimeRequestHeaders } from "./headers.js";
-import { authenticateTenantCaller } from "./tenant-auth.js";
+import type { IdentityChain } from "../auth/identity-chain.js";
+import { authorizeIngressCaller, type IngressCaller } from "./tenant-access.js";
+import { trustedProxyHeaders } from "./trusted-proxy.js";
 import type { RuntimeClientPool } from "./upstream-pool.js";
 import { proxyWebSocket } from "./websocket-proxy.js";
 
@@ -26,17 +28,31 @@ export interface IngressDependencies {
   clients: RuntimeClientPool;
   keyUsage: KeyUsageRecorder;
   now: () => number;
+  /** Resolves callers (API keys, OIDC, ALB, browser sessions); see `src/auth/identity-chain.ts`. */
+  identity: IdentityChain;
+  /** How runtimes authenticate the ingress (decides what the proxy injects). */
+  runtimeAuthMode: "token" | "trusted-proxy";
+  /** `auth.publicOrigin`, for `x-forwarded-proto/host` in trusted-proxy mode. */
+  publicOrigin?: string | undefined;
   /** Receives one `agent_invocation` per request or WebSocket connection proxied to a runtime here. */
   audit?: AuditLog;
 }
 
-/** The key each authenticated ingress request used (for `agent_invocation` events). */
-const callerKeyIds = new WeakMap<FastifyRequest, string>();
+/** The audit actor of an ingress caller: `key:<keyId>`, `user:<userId>`, else the principal's kind. */
+function actorOf(request: FastifyRequest): string {
+  const principal = callers.get(request.raw)?.principal;
+  if (!principal) return "unknown";
+  if (principal.kind === "api-key") return `key:${principal.key.id}`;
+  if (principal.kind === "user") return `user:${principal.user.id}`;
+  return principal.kind;
+}
 
 function recordInvocation(dependencies: IngressDependencies, request: FastifyRequest, tenantId: string, transport: "http" | "websocket"): void {
-  const keyId = callerKeyIds.get(request);
-  dependencies.audit?.record({ type: "agent_invocation", tenantId, actor: keyId === undefined ? "unknown" : `key:${keyId}`, requestId: request.id, details: { transport, method: request.method, path: runtimePath(request.raw.url ?? "/").split("?")[0] ?? "/" } });
+  dependencies.audit?.record({ type: "agent_invocation", tenantId, actor: actorOf(request), requestId: request.id, details: { transport, method: request.method, path: runtimePath(request.raw.url ?? "/").split("?")[0] ?? "/" } });
 }
+
+/** The authorized caller of each ingress request (set by the onRequest hook). */
+const callers = new WeakMap<FastifyRequest["raw"], IngressCaller>();
 
 interface TenantParams {
   tenant: string;
@@ -78,6 +94,11 @@ function createHttpProxyHandler(dependencies: IngressDependencies) {
       if (!reply.raw.writableFinished) abort.abort();
     });
     const headers = runtimeRequestHeaders(request.headers, connection.gatewayToken, request.id);
+    const caller = callers.get(request.raw);
+    if (connection.trustedProxy && caller) {
+      delete headers.authorization;
+      Object.assign(headers, trustedProxyHeaders(caller.principal, caller.role, request.socket.remoteAddress, dependencies.publicOrigin));
+    }
     // `curl -d` sends a form content type; the body was checked to be JSON, so say so to the runtime.
     if (isJson) headers["content-type"] = "application/json";
     const body = Buffer.isBuffer(request.body) && request.body.length > 0 ? request.body : null;
@@ -107,16 +128,20 @@ export async function registerIngress(app: FastifyInstance, dependencies: Ingres
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser("*", { parseAs: "buffer" }, (_request, body, done) => done(null, body));
     scope.addHook<{ Params: TenantParams }>("onRequest", async function authenticateIngress(request) {
-      const key = authenticateTenantCaller(request, request.params.tenant, dependencies);
-      request.log = request.log.child({ tenantId: key.tenantId, keyId: key.id });
-      callerKeyIds.set(request, key.id);
+      const caller = await authorizeIngressCaller(request, request.params.tenant, dependencies);
+      callers.set(request.raw, caller);
+      const principal = caller.principal;
+      request.log = request.log.child({ tenantId: request.params.tenant, ...(principal.kind === "api-key" ? { keyId: principal.key.id } : principal.kind === "user" ? { userId: principal.user.id } : {}) });
     });
     const handler = createHttpProxyHandler(dependencies);
     const wsHandler = (socket: import("ws").WebSocket, request: FastifyRequest<{ Params: TenantParams }>) => {
       const tenantId = request.params.tenant;
       const endRequest = dependencies.runtimes.beginRequest(tenantId);
+      const caller = callers.get(request.raw);
       proxyWebSocket({
         caller: socket,
+        identityHeaders: caller ? trustedProxyHeaders(caller.principal, caller.role, request.socket.remoteAddress, dependencies.publicOrigin) : {},
+        ...(typeof request.headers.origin === "string" ? { origin: request.headers.origin } : {}),
         path: runtimePath(request.raw.url ?? "/"),
         connect: async () => {
           const decision = await dependencies.ownership.decide(tenantId);
@@ -128,7 +153,8 @@ export async function registerIngress(app: FastifyInstance, dependencies: Ingres
           if (request.headers[FORWARDED_BY_HEADER] !== undefined) throw new Error("the tenant's runtime is moving between replicas");
           // The owner replica authenticates the caller again and injects its runtime's token.
           const authorization = request.headers.authorization ?? "";
-          return { kind: "replica", url: `${decision.ownerUrl.replace(/^http/, "ws")}${request.raw.url ?? "/"}`, headers: { authorization, [FORWARDED_BY_HEADER]: dependencies.ownership.selfUrl } };
+          const browser = { ...(request.headers.cookie ? { cookie: request.headers.cookie } : {}), ...(typeof request.headers.origin === "string" ? { origin: request.headers.origin } : {}) };
+          return { kind: "replica", url: `${decision.ownerUrl.replace(/^http/, "ws")}${request.raw.url ?? "/"}`, headers: { authorization, ...browser, [FORWARDED_BY_HEADER]: dependencies.ownership.selfUrl } };
         },
         logger: request.log,
         done: endRequest,

@@ -51,6 +51,10 @@ export function proxyWebSocket(options: {
   connect: () => Promise<WebSocketTarget>;
   logger: FastifyBaseLogger;
   done: () => void;
+  /** Identity headers for a trusted-proxy runtime's upgrade request (see `trusted-proxy.ts`). */
+  identityHeaders?: Record<string, string>;
+  /** The caller's `Origin`, passed on to a trusted-proxy runtime (its Control UI checks it). */
+  origin?: string;
 }): void {
   const { caller, logger } = options;
   const pending: Array<{ data: RawData; isBinary: boolean }> = [];
@@ -80,12 +84,18 @@ export function proxyWebSocket(options: {
     .connect()
     .then((target) => {
       if (caller.readyState !== WebSocket.OPEN) return finish();
-      // Only the replica running the runtime injects its token; a forwarding replica passes frames untouched.
-      const inject = target.kind === "runtime";
+      // Only the replica running the runtime injects its token; a forwarding replica passes frames untouched. A
+      // trusted-proxy runtime gets identity headers on the upgrade instead, and the caller's frames as they are.
+      const trusted = target.kind === "runtime" && target.connection.trustedProxy === true;
+      const inject = target.kind === "runtime" && !trusted;
       gatewayToken = target.kind === "runtime" ? target.connection.gatewayToken : "";
       const upstream =
         target.kind === "runtime"
-          ? new WebSocket(runtimeWebSocketUrl(target.connection, options.path), { perMessageDeflate: false, handshakeTimeout: 10_000 })
+          ? new WebSocket(runtimeWebSocketUrl(target.connection, options.path), {
+              perMessageDeflate: false,
+              handshakeTimeout: 10_000,
+              ...(trusted ? { headers: options.identityHeaders ?? {}, ...(options.origin ? { origin: options.origin } : {}) } : {}),
+            })
           : new WebSocket(target.url, { perMessageDeflate: false, handshakeTimeout: 10_000, headers: target.headers });
       forward = (data, isBinary) => (inject ? injectConnectToken(data, isBinary, gatewayToken) : data);
       runtimeSocket = upstream;

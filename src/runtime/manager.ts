@@ -6,7 +6,7 @@
  */
 import { generateToken } from "../auth/api-keys.js";
 import { ClawfleetError } from "../contracts/errors.js";
-import type { RuntimeDriver, RuntimeEndpoint, RuntimeExit, RuntimeModelApi, RuntimeState } from "../contracts/runtime-driver.js";
+import type { RuntimeDriver, RuntimeEndpoint, RuntimeExit, RuntimeModelApi, RuntimeState, RuntimeTrustedProxy } from "../contracts/runtime-driver.js";
 import type { TenantService } from "../control/tenants.js";
 import type { TenantRecord } from "../contracts/store.js";
 import type { ModelChannelListeners } from "../gateway/model-channels.js";
@@ -39,12 +39,16 @@ export interface RuntimeManagerOptions {
   onReady?: (tenantId: string, connection: RuntimeConnection) => Promise<void>;
   /** Platform-managed OpenClaw config keys for a tenant (its permission profile's `tools`), rendered at each start. */
   platformOverrides?: (tenant: TenantRecord) => Record<string, unknown>;
+  /** Trusted-proxy auth for a tenant's runtime (undefined: token auth). Read at every start. */
+  trustedProxyFor?: (tenantId: string) => Promise<RuntimeTrustedProxy | undefined>;
 }
 
 /** What the ingress needs to reach a ready runtime. */
 export interface RuntimeConnection {
   endpoint: RuntimeEndpoint;
   gatewayToken: string;
+  /** True when the runtime runs in trusted-proxy mode (the ingress sends identity headers, not the token). */
+  trustedProxy?: boolean;
 }
 
 /** The state of one tenant's runtime as reported by the admin API. */
@@ -288,6 +292,7 @@ export class RuntimeManager {
       const tenant = await this.tenants.getTenant(tenantId);
       const virtualKey = await this.tenants.rotateRuntimeKey(tenantId);
       const gatewayToken = generateToken();
+      const trustedProxy = await this.options.trustedProxyFor?.(tenantId);
       const spec = {
         tenantId,
         gatewayToken,
@@ -297,12 +302,13 @@ export class RuntimeManager {
         platformOverrides: this.options.platformOverrides?.(tenant) ?? {},
         uid: this.options.uidFor(tenant.number),
         ...(this.options.modelApi ? { modelApi: this.options.modelApi } : {}),
+        ...(trustedProxy ? { trustedProxy } : {}),
       };
       await this.driver.provision(spec);
       await this.modelChannels.listen(tenantId, await this.driver.modelChannelAddress(tenantId));
       const endpoint = await this.driver.start(spec);
       await this.waitUntilReady(tenantId, entry, generation);
-      const connection = { endpoint, gatewayToken };
+      const connection: RuntimeConnection = { endpoint, gatewayToken, ...(trustedProxy ? { trustedProxy: true } : {}) };
       await this.options.onReady?.(tenantId, connection).catch((error: unknown) => this.logger.warn({ err: error, tenantId }, "runtime ready hook failed"));
       entry.connection = connection;
       entry.lastError = null;

@@ -12,7 +12,7 @@
  * Facts behind the template: /work/shared/openclaw/FACTS.md (OpenClaw 2026.9.6, verified by running it).
  */
 
-import type { RuntimeModelApi } from "../contracts/runtime-driver.js";
+import type { RuntimeModelApi, RuntimeTrustedProxy } from "../contracts/runtime-driver.js";
 
 /** A JSON object as parsed from / written to `openclaw.json`. */
 export type ConfigObject = Record<string, unknown>;
@@ -123,6 +123,8 @@ export interface PlatformBindings {
   overrides: ConfigObject;
   /** API of the model calls (default `openai-completions`). */
   modelApi?: RuntimeModelApi;
+  /** Trusted-proxy auth instead of the gateway token (see {@link platformGatewayAuth}). */
+  trustedProxy?: RuntimeTrustedProxy;
 }
 
 /**
@@ -157,6 +159,7 @@ export function buildPlatformKeys(bindings: PlatformBindings): ConfigObject {
       bind: "loopback",
       auth: platformGatewayAuth(bindings),
       http: { endpoints: { chatCompletions: { enabled: true } } },
+      ...(bindings.trustedProxy ? { trustedProxies: ["127.0.0.1"], controlUi: { allowedOrigins: bindings.trustedProxy.allowedOrigins } } : {}),
     },
     logging: { file: bindings.logFile },
     update: { checkOnStart: false },
@@ -173,8 +176,25 @@ export function buildPlatformKeys(bindings: PlatformBindings): ConfigObject {
   };
 }
 
-/** `gateway.auth`: token auth with the runtime's own gateway token. */
+/**
+ * `gateway.auth`: token auth with the runtime's own gateway token; or, with `trustedProxy`, OpenClaw's
+ * trusted-proxy mode: the ingress (connecting from loopback, hence `allowLoopback`) is the only proxy; browser
+ * devices are auto-approved up to read/write/approvals (never `operator.admin`), capped per caller by the
+ * `x-openclaw-scopes` header the ingress sets. No token: OpenClaw refuses a token next to trusted-proxy.
+ */
 function platformGatewayAuth(bindings: PlatformBindings): ConfigObject {
+  const trusted = bindings.trustedProxy;
+  if (trusted) {
+    return {
+      mode: "trusted-proxy",
+      trustedProxy: {
+        userHeader: trusted.userHeader,
+        allowLoopback: true,
+        deviceAutoApprove: { enabled: true, scopes: ["operator.read", "operator.write", "operator.approvals"] },
+      },
+      identityScopes: trusted.identityScopes,
+    };
+  }
   return { mode: "token", token: bindings.gatewayToken };
 }
 

@@ -9,6 +9,7 @@ import type { ApiKeyRecord, ApiKeyRepository, KeyKind, KeyScope, RequestRecord, 
 import type { ApiKeysTable, Database, RequestsTable, TenantsTable } from "./schema.js";
 import { createApprovalRepository } from "./approval-repositories.js";
 import { createGovernanceRepositories } from "./governance-repositories.js";
+import { KyselyIdentityRepository } from "./identity-repositories.js";
 
 function parseJsonObject(text: string): Record<string, unknown> {
   const value: unknown = JSON.parse(text);
@@ -319,6 +320,7 @@ export function createKyselyStore(database: Kysely<Database>, now: () => number 
     requests: new KyselyRequestRepository(database),
     approvals: createApprovalRepository(database as unknown as Kysely<unknown>),
     ...createGovernanceRepositories(database),
+    identity: new KyselyIdentityRepository(database, now),
     async ping() {
       try {
         await sql`select 1`.execute(database);

@@ -53,7 +53,56 @@ export interface RequestsTable {
   created_at_ms: number;
 }
 
+export interface UsersTable {
+  id: string;
+  issuer: string;
+  subject: string;
+  email: string | null;
+  display_name: string | null;
+  platform_roles_json: string;
+  created_at_ms: number;
+  last_login_at_ms: number | null;
+}
+
+export interface MembershipsTable {
+  user_id: string;
+  tenant_id: string;
+  role: string;
+  source: string;
+  created_at_ms: number;
+}
+
+export interface SessionsTable {
+  id_hash: string;
+  user_id: string;
+  csrf_token: string;
+  claim_platform_roles_json: string;
+  created_at_ms: number;
+  expires_at_ms: number;
+  revoked_at_ms: number | null;
+}
+
+export interface LoginAttemptsTable {
+  state_hash: string;
+  code_verifier: string;
+  nonce: string;
+  return_to: string;
+  expires_at_ms: number;
+}
+
+export interface ChannelIdentitiesTable {
+  channel: string;
+  channel_user_id: string;
+  tenant_id: string;
+  created_at_ms: number;
+}
+
 export interface Database {
+  users: UsersTable;
+  memberships: MembershipsTable;
+  sessions: SessionsTable;
+  login_attempts: LoginAttemptsTable;
+  channel_identities: ChannelIdentitiesTable;
   requests: RequestsTable;
   tenants: TenantsTable;
   api_keys: ApiKeysTable;

@@ -12,6 +12,7 @@ import type { Store } from "../../src/contracts/store.js";
 import { openStore } from "../../src/store/open.js";
 import { openPostgresStore } from "../../src/store/postgres/open.js";
 import { runStoreConformance } from "../conformance/store.js";
+import { runIdentityStoreConformance } from "../conformance/identity-store.js";
 
 const DATABASE_URL = process.env.CLAWFLEET_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const createdSchemas = new Set<string>();
@@ -55,6 +56,18 @@ runStoreConformance("PostgreSQL", async ({ now }) => {
   };
 });
 
+runIdentityStoreConformance("PostgreSQL", async ({ now }) => {
+  const schema = freshSchema();
+  const store = await openPostgresStore({ url: DATABASE_URL, schema, now });
+  return {
+    store,
+    async cleanup() {
+      await store.close();
+      await dropSchema(schema);
+    },
+  };
+});
+
 describe("PostgreSQL store: migrations, schemas and connections", () => {
   before(async () => {
     await withAdmin((client) => client.query("select 1"));
@@ -76,20 +89,24 @@ describe("PostgreSQL store: migrations, schemas and connections", () => {
           ).rows.map((row) => [row.column, row.type]),
         ),
       }));
-      assert.deepEqual(state.tables, ["api_keys", "approval_grants", "approval_notifications", "audit_events", "counters", "kysely_migration", "kysely_migration_lock", "permission_requests", "profile_versions", "profiles", "requests", "tenants"]);
-      assert.deepEqual(state.migrations, ["001-initial", "002-requests", "003-governance", "004-approvals"]);
+      assert.deepEqual(state.tables, ["api_keys", "approval_grants", "approval_notifications", "audit_events", "channel_identities", "counters", "kysely_migration", "kysely_migration_lock", "login_attempts", "memberships", "permission_requests", "profile_versions", "profiles", "requests", "sessions", "tenants", "users"]);
+      assert.deepEqual(state.migrations, ["001-initial", "002-requests", "003-governance", "004-approvals", "005-identity"]);
       assert.deepEqual(state.columns, {
         "api_keys.created_at_ms": "bigint",
         "api_keys.hash": "character varying",
         "approval_grants.created_at_ms": "bigint",
         "approval_notifications.created_at_ms": "bigint",
         "permission_requests.created_at_ms": "bigint",
+        "channel_identities.created_at_ms": "bigint",
+        "memberships.created_at_ms": "bigint",
         "requests.created_at_ms": "bigint",
         "requests.duration_ms": "double precision",
         "requests.input_tokens": "bigint",
         "requests.overhead_ms": "double precision",
         "tenants.created_at_ms": "bigint",
         "tenants.settings_json": "text",
+        "sessions.created_at_ms": "bigint",
+        "users.created_at_ms": "bigint",
       });
       const created = await Promise.all(replicas.map((store, index) => store.tenants.create({ id: `replica-${index}`, profile: "default" })));
       assert.equal(new Set(created.map((tenant) => tenant.number)).size, 3);

@@ -12,8 +12,14 @@ import type { RequestRecord } from "../../src/contracts/store.js";
 import { openSqliteStore } from "../../src/store/sqlite/open.js";
 import { SqliteRequestRepository } from "../../src/store/sqlite/request-writer.js";
 import { runStoreConformance } from "../conformance/store.js";
+import { runIdentityStoreConformance } from "../conformance/identity-store.js";
 
 runStoreConformance("SQLite in memory", async ({ now }) => {
+  const store = await openSqliteStore({ dataDir: "", fileName: ":memory:", now });
+  return { store, cleanup: () => store.close() };
+});
+
+runIdentityStoreConformance("SQLite in memory", async ({ now }) => {
   const store = await openSqliteStore({ dataDir: "", fileName: ":memory:", now });
   return { store, cleanup: () => store.close() };
 });

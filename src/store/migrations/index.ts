@@ -4,12 +4,14 @@ import * as initial from "./001-initial.js";
 import * as requests from "./002-requests.js";
 import * as governance from "./003-governance.js";
 import * as approvals from "./004-approvals.js";
+import * as identity from "./005-identity.js";
 
 const MIGRATIONS: Record<string, Migration> = {
   "001-initial": initial,
   "002-requests": requests,
   "003-governance": governance,
   "004-approvals": approvals,
+  "005-identity": identity,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -42,6 +42,7 @@ function bindingsFor(spec: RuntimeSpec, values: Pick<PlatformBindings, "gatewayP
     modelIds: spec.modelIds,
     overrides: spec.platformOverrides,
     ...(spec.modelApi ? { modelApi: spec.modelApi } : {}),
+    ...(spec.trustedProxy ? { trustedProxy: spec.trustedProxy } : {}),
     ...values,
   };
 }

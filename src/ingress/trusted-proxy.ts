@@ -1,0 +1,46 @@
+/**
+ * Identity headers the ingress sends to a runtime in OpenClaw's trusted-proxy mode
+ * (docs/gateway/trusted-proxy-auth.md). The caller's own `x-forwarded-*`, `x-openclaw-*`, `x-clawfleet-*` and
+ * credentials were already stripped (`headers.ts`); these are set by the ingress alone, on every request:
+ *
+ * - {@link RUNTIME_USER_HEADER}: `apikey:<keyId>` or `user:<userId>` (immutable ids, never an email);
+ * - `x-openclaw-scopes`: the operator scopes of the caller's role (exact on HTTP, a cap on WebSocket);
+ * - `x-forwarded-for`: overwritten with the caller's address. OpenClaw refuses a loopback client address behind
+ *   a proxy (`proxy_attribution_required`, verified on 2026.9.6), so a caller on loopback is reported as
+ *   `100::1` (RFC 6666 discard-only prefix: an address that names no host);
+ * - `x-forwarded-proto` / `x-forwarded-host`: from `auth.publicOrigin` when configured.
+ */
+import type { Principal } from "../auth/identity/principal.js";
+import { runtimeIdentity, SCOPES_BY_ROLE } from "../auth/identity/principal.js";
+import type { TenantRole } from "../contracts/identity.js";
+
+/** Header carrying the caller's identity to a trusted-proxy runtime. */
+export const RUNTIME_USER_HEADER = "x-clawfleet-user";
+
+/** Stands for a loopback caller in `X-Forwarded-For` (RFC 6666). */
+export const LOOPBACK_CALLER_ADDRESS = "100::1";
+
+function isLoopback(address: string): boolean {
+  return address === "::1" || /^(::ffff:)?127\./i.test(address);
+}
+
+/** The caller's address for `X-Forwarded-For` (IPv4-mapped IPv6 unwrapped; loopback → {@link LOOPBACK_CALLER_ADDRESS}). */
+export function forwardedClientAddress(remoteAddress: string | undefined): string {
+  if (remoteAddress === undefined || isLoopback(remoteAddress)) return LOOPBACK_CALLER_ADDRESS;
+  return remoteAddress.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, "");
+}
+
+/** The headers above for one caller; `role` is its access class on the tenant. */
+export function trustedProxyHeaders(principal: Principal, role: TenantRole | "api-key", remoteAddress: string | undefined, publicOrigin: string | undefined): Record<string, string> {
+  const headers: Record<string, string> = {
+    [RUNTIME_USER_HEADER]: runtimeIdentity(principal),
+    "x-openclaw-scopes": SCOPES_BY_ROLE[role].join(","),
+    "x-forwarded-for": forwardedClientAddress(remoteAddress),
+  };
+  if (publicOrigin !== undefined) {
+    const origin = new URL(publicOrigin);
+    headers["x-forwarded-proto"] = origin.protocol.replace(":", "");
+    headers["x-forwarded-host"] = origin.host;
+  }
+  return headers;
+}
