@@ -25,6 +25,7 @@ import { ReplicaForwarder } from "./ingress/replica-forward.js";
 import { ExecApprovalBridge } from "./governance/approvals/exec-approvals.js";
 import { ApprovalSweeper } from "./governance/approvals/sweeper.js";
 import { runtimeWebSocketUrl } from "./ingress/websocket-proxy.js";
+import { approvalClientHeaders } from "./ingress/trusted-proxy.js";
 import { renderProfileConfig } from "./governance/profiles/render.js";
 import { createProfileRuntimeSync } from "./governance/profiles/runtime-sync.js";
 import { setUpIdentity } from "./auth/setup.js";
@@ -122,7 +123,8 @@ export async function startClawfleet(config: ClawfleetConfig, logger: Logger, en
         execApprovals.detach(tenantId);
         void ownership.release(tenantId);
       },
-      onReady: (tenantId, connection) => execApprovals.attach(tenantId, { url: runtimeWebSocketUrl(connection, "/"), gatewayToken: connection.gatewayToken }),
+      onReady: (tenantId, connection) =>
+        execApprovals.attach(tenantId, { url: runtimeWebSocketUrl(connection, "/"), gatewayToken: connection.gatewayToken, ...(connection.trustedProxy ? { trustedProxyHeaders: approvalClientHeaders() } : {}) }),
       platformOverrides: (tenant) => ({ ...renderProfileConfig(deps.profileResolver.forTenant(tenant.id, tenant.profile)) }),
       ...(identity.trustedProxyFor ? { trustedProxyFor: identity.trustedProxyFor } : {}),
     },

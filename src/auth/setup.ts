@@ -20,7 +20,7 @@ import { authorizeAdminRequest } from "./identity/permissions.js";
 import { SCOPES_BY_ROLE } from "./identity/principal.js";
 import { createTrustedSources } from "./identity/trusted-sources.js";
 import { createOidcVerifier } from "./oidc/verifier.js";
-import { RUNTIME_USER_HEADER } from "../ingress/trusted-proxy.js";
+import { APPROVAL_CLIENT_IDENTITY, APPROVAL_CLIENT_SCOPES, RUNTIME_USER_HEADER } from "../ingress/trusted-proxy.js";
 
 /** What {@link setUpIdentity} hands to the ingress, the admin API and the runtime manager. */
 export interface IdentitySetup {
@@ -112,7 +112,7 @@ export async function setUpIdentity(
   const trustedProxyFor =
     runtimeAuthMode === "trusted-proxy"
       ? async (tenantId: string): Promise<RuntimeTrustedProxy> => {
-          const identityScopes: Record<string, string[]> = {};
+          const identityScopes: Record<string, string[]> = { [APPROVAL_CLIENT_IDENTITY]: [...APPROVAL_CLIENT_SCOPES] };
           for (const membership of await dependencies.identity.listMemberships({ tenantId })) identityScopes[`user:${membership.userId}`] = [...SCOPES_BY_ROLE[membership.role]];
           for (const key of await dependencies.tenants.listKeys(tenantId)) {
             if (key.kind === "tenant" && key.scopes.includes("chat") && key.revokedAt === null) identityScopes[`apikey:${key.id}`] = [...SCOPES_BY_ROLE["api-key"]];

@@ -17,6 +17,19 @@ import type { TenantRole } from "../contracts/identity.js";
 /** Header carrying the caller's identity to a trusted-proxy runtime. */
 export const RUNTIME_USER_HEADER = "x-clawfleet-user";
 
+/**
+ * The identity Clawfleet's own exec-approval client uses on trusted-proxy runtimes. Unforgeable by callers: the
+ * ingress always overwrites {@link RUNTIME_USER_HEADER}, and caller identities are `apikey:…` / `user:…` only.
+ */
+export const APPROVAL_CLIENT_IDENTITY = "clawfleet:approvals";
+/** Scopes OpenClaw requires of an exec approver (FACTS.md: `operator.approvals` AND `operator.admin`). */
+export const APPROVAL_CLIENT_SCOPES: readonly string[] = Object.freeze(["operator.read", "operator.approvals", "operator.admin"]);
+
+/** Upgrade headers of the platform's approval client on a trusted-proxy runtime. */
+export function approvalClientHeaders(): Record<string, string> {
+  return { [RUNTIME_USER_HEADER]: APPROVAL_CLIENT_IDENTITY, "x-openclaw-scopes": APPROVAL_CLIENT_SCOPES.join(","), "x-forwarded-for": LOOPBACK_CALLER_ADDRESS };
+}
+
 /** Stands for a loopback caller in `X-Forwarded-For` (RFC 6666). */
 export const LOOPBACK_CALLER_ADDRESS = "100::1";
 

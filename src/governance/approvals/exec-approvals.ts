@@ -22,6 +22,11 @@ export interface RuntimeApprovalTarget {
   /** `ws+unix://<socket>:/` or `ws://127.0.0.1:<port>/`. */
   url: string;
   gatewayToken: string;
+  /**
+   * Trusted-proxy runtimes (no token): identity headers sent with the WebSocket upgrade (the platform's approval
+   * identity and its scopes, see `src/ingress/trusted-proxy.ts`); `connect` then carries no token.
+   */
+  trustedProxyHeaders?: Record<string, string>;
 }
 
 export interface ExecApprovalBridgeOptions {
@@ -112,6 +117,7 @@ export class ExecApprovalBridge {
     attachment.client = new RuntimeApprovalClient({
       url: attachment.target.url,
       gatewayToken: attachment.target.gatewayToken,
+      ...(attachment.target.trustedProxyHeaders ? { trustedProxyHeaders: attachment.target.trustedProxyHeaders } : {}),
       version: this.options.version,
       onConnected: () => {
         attachment.failures = 0;

@@ -42,6 +42,8 @@ export interface RuntimeApprovalClientOptions {
   /** `ws+unix://<socket>:/` or `ws://127.0.0.1:<port>/`. */
   url: string;
   gatewayToken: string;
+  /** Trusted-proxy runtimes: headers for the upgrade request; `connect` then carries no token. */
+  trustedProxyHeaders?: Record<string, string>;
   version: string;
   onRequested: (request: ExecApprovalRequested) => void;
   /** Called once when the connection is established (after `hello-ok`). */
@@ -61,7 +63,7 @@ export class RuntimeApprovalClient {
   private connected = false;
 
   constructor(private readonly options: RuntimeApprovalClientOptions) {
-    this.socket = new WebSocket(options.url, { perMessageDeflate: false, handshakeTimeout: REQUEST_TIMEOUT_MS });
+    this.socket = new WebSocket(options.url, { perMessageDeflate: false, handshakeTimeout: REQUEST_TIMEOUT_MS, ...(options.trustedProxyHeaders ? { headers: options.trustedProxyHeaders } : {}) });
     this.socket.on("message", (data, isBinary) => {
       if (!isBinary) this.handle(data.toString());
     });
@@ -142,7 +144,7 @@ export class RuntimeApprovalClient {
       role: "operator",
       scopes: ["operator.read", "operator.approvals", "operator.admin"],
       caps: ["approvals"],
-      auth: { token: this.options.gatewayToken },
+      ...(this.options.trustedProxyHeaders ? {} : { auth: { token: this.options.gatewayToken } }),
     });
     if (reply.ok !== true) {
       this.options.onProtocolError(`connect refused: ${JSON.stringify(reply.error ?? null).slice(0, 300)}`);
