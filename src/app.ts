@@ -166,7 +166,7 @@ export async function startClawfleet(config: ClawfleetConfig, logger: Logger, en
     metrics: deps.metrics,
     offeredModels: deps.offeredModels,
     profiles: deps.profileResolver,
-    approvals: deps.approvals.inbox,
+    approvals: deps.approvals.gate,
     audit: deps.audit,
     toolContext: deps.toolContext,
   });

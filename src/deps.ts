@@ -38,8 +38,10 @@ import { ClawfleetError } from "./contracts/errors.js";
 import { ApprovalInbox } from "./governance/approvals/inbox.js";
 import { createNotifiers, notifierCredentialSources } from "./governance/approvals/notifiers/index.js";
 import { NotificationOutbox } from "./governance/approvals/outbox.js";
-import { ASK_EVERY_COMMAND, type ExecCommandPolicy, type ProfileEditor } from "./governance/approvals/ports.js";
-import type { AuditLog, ProfileResolver } from "./contracts/governance.js";
+import type { ExecCommandPolicy, ProfileEditor } from "./governance/approvals/ports.js";
+import { createProfileExecPolicy, GatewayExecHandoff, withExecHandoff } from "./governance/approvals/exec-policy.js";
+import type { ApprovalGate, AuditLog, ProfileResolver } from "./contracts/governance.js";
+import { FALLBACK_PROFILE_NAME } from "./governance/profiles/presets.js";
 import { BufferedAuditLog } from "./governance/audit/log.js";
 import { createProfileResolver } from "./governance/profiles/resolver.js";
 import { ProfileService } from "./governance/profiles/service.js";
@@ -92,6 +94,8 @@ export interface ApprovalServices {
   audit: AuditLog;
   profileEditor: ProfileEditor;
   execPolicy: ExecCommandPolicy;
+  /** The gate the model gateway asks: the inbox, leaving a hand-off for the runtime's own exec approval (exec-policy.ts). */
+  gate: ApprovalGate;
   /** Notifier secrets (webhook secrets, Slack URLs, bot tokens, SMTP passwords), rotated without a restart. */
   notifierCredentials: CredentialStore;
 }
@@ -175,8 +179,10 @@ export async function createDeps(config: ClawfleetConfig, logger: Logger, env: N
   const profileResolver = createProfileResolver(() => snapshots.current(), logger.child({ component: "profiles" }));
   const profileEditor: ProfileEditor = { allowToolPermanently: async (tenantId, tool, actor) => void (await profiles.allowToolPermanently(tenantId, tool, actor)) };
   const inbox = new ApprovalInbox({ repository: store.approvals, audit, profileEditor, now, timeoutMs: approvalsConfig.timeoutMs, channels: [...notifiers.keys()], onNotificationsQueued: () => outbox.kick() });
+  const execHandoff = new GatewayExecHandoff(approvalsConfig.execHandoffMs, now);
+  const execPolicy = createProfileExecPolicy({ profileOf: (tenantId) => profileResolver.forTenant(tenantId, snapshots.current().tenants.get(tenantId)?.profile ?? FALLBACK_PROFILE_NAME), handoff: execHandoff, audit });
   return {
-    approvals: { inbox, outbox, audit, profileEditor, execPolicy: ASK_EVERY_COMMAND, notifierCredentials },
+    approvals: { inbox, outbox, audit, profileEditor, execPolicy, gate: withExecHandoff(inbox, execHandoff), notifierCredentials },
     store,
     snapshots,
     sharedState,

@@ -94,7 +94,7 @@ export const budgetRuleSchema = z
   .strict()
   .refine((rule) => rule.action !== "fallback" || rule.fallbackRoute !== undefined, { message: "action fallback needs fallbackRoute", path: ["fallbackRoute"] });
 
-/** Governance: default profile and audit trail (docs/governance.md), safety limits of the model gateway (docs/governance-safety.md; sizes are UTF-8 bytes) and human approvals (docs/governance-approvals.md). */
+/** Governance: default profile and audit trail (docs/governance.md), safety limits of the model gateway (docs/governance.md#safety; sizes are UTF-8 bytes) and human approvals (docs/governance.md#approvals). */
 export const governanceSchema = z
   .object({
     ...governanceConfigSchema.shape,

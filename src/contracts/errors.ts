@@ -80,6 +80,8 @@ export const ERROR_CATALOG = {
   /** A state-changing browser request without a valid CSRF token or with a foreign Origin. */
   CF_CSRF_REJECTED: { status: 403, retryable: false, type: "permission_error" },
   /** The caller is authenticated but its role does not allow this action. */
+  /** A runtime route or WebSocket method the ingress never exposes (direct tool invocation bypasses the model gateway's tool policy). */
+  CF_ROUTE_FORBIDDEN: { status: 403, retryable: false, type: "permission_error" },
   CF_FORBIDDEN_ROLE: { status: 403, retryable: false, type: "permission_error" },
   /** Browser login failed (bad state, code exchange refused, no usable identity). */
   CF_LOGIN_FAILED: { status: 401, retryable: false, type: "authentication_error" },

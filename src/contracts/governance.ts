@@ -90,7 +90,11 @@ export type DenyReason =
   | "path_outside_roots"
   | "exec_command_denied"
   | "invalid_arguments"
-  | "approval_rejected";
+  | "approval_rejected"
+  /** The call waits for a human decision (its permission request is pending); not run now. */
+  | "approval_pending"
+  /** The call writes OpenClaw memory (MEMORY.md, bootstrap files…) with text that tries to instruct the model, and the profile's `injection.action` is `block`. */
+  | "memory_injection";
 
 /** The profile's verdict on one tool call. */
 export type ToolDecision =

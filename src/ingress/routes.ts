@@ -19,6 +19,7 @@ import { authorizeIngressCaller, type IngressCaller } from "./tenant-access.js";
 import { trustedProxyHeaders } from "./trusted-proxy.js";
 import type { RuntimeClientPool } from "./upstream-pool.js";
 import { proxyWebSocket } from "./websocket-proxy.js";
+import { isDirectToolPath } from "./direct-tool-invocation.js";
 
 export interface IngressDependencies {
   snapshots: SnapshotPublisher;
@@ -82,6 +83,7 @@ function createHttpProxyHandler(dependencies: IngressDependencies) {
   return async function proxyToRuntime(request: FastifyRequest<{ Params: TenantParams }>, reply: FastifyReply): Promise<FastifyReply> {
     const tenantId = request.params.tenant;
     const path = runtimePath(request.raw.url ?? "/");
+    if (isDirectToolPath(path)) throw new ClawfleetError("CF_ROUTE_FORBIDDEN", "POST /tools/invoke is not available through Clawfleet: tools run only when a model calls them through the model gateway, where the tenant's permission profile is enforced");
     const isJson = checkJsonBody(request, path);
     const decision = await dependencies.ownership.decide(tenantId);
     if (decision.kind === "remote") return dependencies.forwarder.forward(request, reply, decision.ownerUrl);

@@ -7,6 +7,7 @@
 import { WebSocket, type RawData } from "ws";
 import type { RuntimeConnection } from "../runtime/manager.js";
 import type { FastifyBaseLogger } from "fastify";
+import { directToolInvocationId, directToolRefusalFrame } from "./direct-tool-invocation.js";
 
 /** Close codes that may not be sent in a close frame (RFC 6455 §7.4.1) and what to send instead. */
 function sendableCloseCode(code: number): number {
@@ -69,6 +70,11 @@ export function proxyWebSocket(options: {
   };
 
   caller.on("message", (data, isBinary) => {
+    const refusedId = directToolInvocationId(data, isBinary);
+    if (refusedId !== null) {
+      caller.send(directToolRefusalFrame(refusedId));
+      return;
+    }
     if (runtimeSocket?.readyState === WebSocket.OPEN) runtimeSocket.send(forward(data, isBinary), { binary: isBinary });
     else pending.push({ data, isBinary });
   });

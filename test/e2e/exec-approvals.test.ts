@@ -1,8 +1,14 @@
 /**
- * End to end with a REAL OpenClaw runtime whose `tools.exec.mode` is `ask` (a tenant setting): Clawfleet is the
- * runtime's approval client, so an exec the model asks for waits in Clawfleet's inbox. Approved through the CLI →
- * the command ran (its file exists); rejected through the admin API → it did not (no file), and OpenClaw told the
- * model it was denied. The model is a fake upstream that returns the exec tool call.
+ * End to end with a REAL OpenClaw runtime whose `tools.exec.mode` is `ask` (rendered from the tenant's stored
+ * profile: exec permitted, unmatched commands need approval): Clawfleet is the runtime's approval client, so an
+ * exec the model asks for waits in Clawfleet's inbox. Approved through the CLI → the command ran (its file
+ * exists); rejected through the admin API → it did not (no file), and OpenClaw told the model it was denied.
+ * The model is a fake upstream that returns the exec tool call.
+ *
+ * The model gateway holds the same call first (the profile's exec rules apply there too). This platform turns the
+ * gateway hand-off off (`governance.approvals.execHandoffMs: 0`), so after the gateway's approval the runtime's
+ * own exec approval goes to a human as well — the path under test here (with the default hand-off it is
+ * answered without a second question: test/e2e/approvals-gateway-openclaw.test.ts).
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
@@ -61,9 +67,17 @@ describe("OpenClaw exec approvals decided through Clawfleet (real runtime)", { t
     });
     platform = await startTestPlatform(
       { OPENAI_API_KEY: "sk-test-provider", OPENAI_BASE_URL: upstream.url, CLAWFLEET_DEFAULT_MODEL: "gpt-4o-mini", CLAWFLEET_RUNTIME_START_TIMEOUT_MS: "240000" },
-      { configYaml: "governance:\n  approvals:\n    timeoutMs: 600000\n    sweepIntervalMs: 500\n" },
+      { configYaml: "governance:\n  approvals:\n    timeoutMs: 600000\n    sweepIntervalMs: 500\n    execHandoffMs: 0\n" },
     );
-    const created = await platform.admin("POST", "/tenants", { id: "acme", settings: { tools: { exec: { mode: "ask" } } } });
+    const profile = await platform.admin("POST", "/profiles", {
+      name: "exec-asks",
+      tools: { allow: ["tool_call", "tool_search", "tool_describe", "sessions_yield", "session_status", "read", "ls", "exec"], deny: [], approval: [] },
+      paths: { roots: ["~workspace"] },
+      exec: { allow: [], deny: [], defaultAction: "approval" },
+      injection: { action: "block" },
+    });
+    assert.equal(profile.status, 201, JSON.stringify(profile.body));
+    const created = await platform.admin("POST", "/tenants", { id: "acme", profile: "exec-asks", settings: { tools: { exec: { mode: "ask" } } } });
     assert.equal(created.status, 201, JSON.stringify(created.body));
     apiKey = (created.body as { apiKey: string }).apiKey;
     const started = await platform.admin("POST", "/tenants/acme/runtime/start?wait=true");
@@ -82,18 +96,30 @@ describe("OpenClaw exec approvals decided through Clawfleet (real runtime)", { t
       body: JSON.stringify({ model: "openclaw", user: session, messages: [{ role: "user", content: text }] }),
     }).then(async (response) => ({ status: response.status, body: (await response.json()) as { choices?: Array<{ message: { content: string } }> } }));
 
-  async function waitForPending(marker: string): Promise<ApprovalView> {
+  async function waitForPending(marker: string, source: "gateway" | "openclaw-exec" = "openclaw-exec"): Promise<ApprovalView> {
     const deadline = Date.now() + 120_000;
     while (Date.now() < deadline) {
       const listed = await platform.admin("GET", "/approvals?status=pending&tenantId=acme");
-      const found = (listed.body as { approvals: ApprovalView[] }).approvals.find((item) => item.arguments.command?.includes(marker));
+      const found = (listed.body as { approvals: ApprovalView[] }).approvals.find((item) => item.source === source && item.arguments.command?.includes(marker));
       if (found) return found;
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
     throw new Error(`no pending approval for ${marker}`);
   }
 
+  /** The model gateway holds the call first: checks the held answer and approves it once, so the model's repeat reaches the runtime. */
+  async function passTheGateway(session: string, text: string, marker: string): Promise<void> {
+    const held = await chat(session, text);
+    assert.equal(held.status, 200, JSON.stringify(held.body));
+    assert.match(held.body.choices?.[0]?.message.content ?? "", /CF_APPROVAL_REQUIRED/, "the gateway holds the call first");
+    const gatewayRequest = await waitForPending(marker, "gateway");
+    assert.equal(findFile(path.join(platform.dataDir, "tenants", "acme"), marker), null, "nothing ran while the gateway held it");
+    const decided = await platform.admin("POST", `/approvals/${gatewayRequest.id}/decision`, { decision: "approve_once" });
+    assert.equal(decided.status, 200, JSON.stringify(decided.body));
+  }
+
   test("approve (CLI) → OpenClaw runs the command: the file exists", async () => {
+    await passTheGateway("approve-session", "please touch approved-marker.txt", "approved-marker.txt");
     const answer = chat("approve-session", "please touch approved-marker.txt");
     const pending = await waitForPending("approved-marker.txt");
     assert.equal(pending.source, "openclaw-exec");
@@ -117,6 +143,7 @@ describe("OpenClaw exec approvals decided through Clawfleet (real runtime)", { t
   });
 
   test("reject (admin API) → OpenClaw denies the command: no file, the model is told", async () => {
+    await passTheGateway("reject-session", "please touch denied-marker.txt", "denied-marker.txt");
     const answer = chat("reject-session", "please touch denied-marker.txt");
     const pending = await waitForPending("denied-marker.txt");
     const decided = await platform.admin("POST", `/approvals/${pending.id}/decision`, { decision: "reject", reason: "not on a Friday" });

@@ -49,18 +49,28 @@ describe("permission profiles in a real OpenClaw runtime", { skip, timeout: 600_
 
   const chat = (content: string) => new OpenAI({ apiKey: key, baseURL: `${platform.url}/t/gov/v1`, maxRetries: 0, timeout: 240_000 }).chat.completions.create({ model: "openclaw", messages: [{ role: "user", content }] });
 
-  test("readonly-agent: exec is not offered, a call to it is refused by OpenClaw itself, the config is platform-owned", async () => {
+  test("readonly-agent: exec is not offered, a call to it is blocked by the gateway, direct tool invocation is closed, the config is platform-owned", async () => {
+    // The gateway's guard answers first (the runtime never receives the exec call), so OpenClaw's own refusal can no
+    // longer be seen through a model call; its layer is checked through the rendered config below.
     upstream.enqueue({ kind: "tool_call", name: "exec", arguments: { command: "id > /tmp/pwned" } }, { kind: "text", text: "could not run it" });
     const before = chatRequests(upstream).length;
     const completion = await chat("run id please");
-    assert.equal(completion.choices[0]?.message.content, "could not run it");
+    assert.match(completion.choices[0]?.message.content ?? "", /Clawfleet blocked the tool call `exec`.*CF_TOOL_DENIED/s);
     const calls = chatRequests(upstream).slice(before);
-    assert.ok(calls.length >= 2, `the runtime called the model twice (got ${calls.length})`);
+    assert.equal(calls.length, 1, "the runtime ran no tool, so it made no follow-up model call");
     const tools = offeredTools(calls[0] as RecordedRequest);
     assert.ok(tools.includes("read"), `read is offered (${tools.join(", ")})`);
     for (const denied of ["exec", "write", "edit", "apply_patch", "process"]) assert.ok(!tools.includes(denied), `${denied} is not offered (${tools.join(", ")})`);
-    const toolResult = JSON.stringify((calls[1]?.body as { messages: unknown[] }).messages.slice(-3));
-    assert.match(toolResult, /not found|unknown tool|not available/i, "OpenClaw refused the exec call itself");
+    const denials = (await platform.admin("GET", "/audit?tenantId=gov&type=permission_denied")).body as { events: Array<{ details: Record<string, unknown> }> };
+    assert.ok(denials.events.some((event) => event.details.tool === "exec"), "the gateway's refusal is audited");
+
+    // OpenClaw's direct tool endpoint would run a tool without a model turn (and so without the gateway): closed.
+    for (const variant of ["/tools/invoke", "/TOOLS/invoke/", "//tools//invoke", "/tools/%69nvoke", "/x/../tools/invoke"]) {
+      const response = await fetch(`${platform.url}/t/gov${variant}`, { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: JSON.stringify({ tool: "exec", args: { command: "id" } }) });
+      const body = (await response.json()) as { error?: { code?: string } };
+      assert.equal(response.status, 403, `${variant}: ${JSON.stringify(body)}`);
+      assert.equal(body.error?.code, "CF_ROUTE_FORBIDDEN", variant);
+    }
 
     const config = JSON.parse(readFileSync(path.join(platform.dataDir, "tenants", "gov", "state", "openclaw.json"), "utf8")) as { tools: { deny: string[]; exec: { mode: string }; fs: { workspaceOnly: boolean } } };
     assert.equal(config.tools.exec.mode, "deny");

@@ -5,6 +5,12 @@
  * with arguments streamed one character per event — with the runtime speaking each model API to the gateway
  * (Chat Completions, Anthropic Messages, Responses). Control: a `full` tenant's identical calls DO create the
  * file, so the test can fail. Runtimes run one at a time (each ~1 GB).
+ *
+ * Since the runtime's own OpenClaw config also renders the profile (exec denied), a missing file alone would not
+ * prove that the GATEWAY blocked the call; so each denied call must also have a `permission_denied` audit event
+ * for the model's tool call id (and no `tool_call_allowed`), the turn must hold no follow-up model call (the
+ * runtime executed nothing), and the runtime's next request in that conversation must carry Clawfleet's refusal
+ * text as the assistant's answer with no tool call or tool result.
  */
 import assert from "node:assert/strict";
 import { existsSync, readdirSync } from "node:fs";
@@ -21,16 +27,38 @@ function filesUnder(directory: string): string[] {
   return readdirSync(directory, { recursive: true, withFileTypes: true }).filter((entry) => entry.isFile()).map((entry) => entry.name);
 }
 
-async function chat(platform: TestPlatform, tenant: string, apiKey: string, text: string): Promise<string> {
+async function chat(platform: TestPlatform, tenant: string, apiKey: string, text: string, user?: string): Promise<string> {
   const response = await fetch(`${platform.url}/t/${tenant}/v1/chat/completions`, {
     method: "POST",
     headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
-    body: JSON.stringify({ model: "openclaw", messages: [{ role: "user", content: text }] }),
+    body: JSON.stringify({ model: "openclaw", messages: [{ role: "user", content: text }], ...(user ? { user } : {}) }),
     signal: AbortSignal.timeout(280_000),
   });
   const body = (await response.json()) as { choices?: Array<{ message?: { content?: string } }> };
   assert.equal(response.status, 200, JSON.stringify(body));
   return body.choices?.[0]?.message?.content ?? "";
+}
+
+type UpstreamMessage = { role?: string; content?: unknown; tool_calls?: unknown[] };
+
+/** The text of an upstream message's content (string or parts). */
+function textOf(content: unknown): string {
+  if (typeof content === "string") return content;
+  if (Array.isArray(content)) return content.map((part: unknown) => (typeof part === "object" && part !== null && "text" in part && typeof part.text === "string" ? part.text : "")).join(" ");
+  return "";
+}
+
+interface AuditView {
+  type: string;
+  details: Record<string, unknown>;
+}
+
+/** The tenant's audit events of one type (oldest first), after the audit log's batch interval. */
+async function auditEvents(platform: TestPlatform, tenant: string, type: string): Promise<AuditView[]> {
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const listed = await platform.admin("GET", `/audit?tenantId=${tenant}&type=${type}&order=asc&limit=1000`);
+  assert.equal(listed.status, 200, JSON.stringify(listed.body));
+  return (listed.body as { events: AuditView[] }).events;
 }
 
 const exec = (file: string) => JSON.stringify({ title: "touch", command: `touch ${file}` });
@@ -81,11 +109,37 @@ for (const [modelApi, scenario] of Object.entries(cases)) {
 
       const locked = (await platform.admin("POST", "/tenants", { id: "locked" })).body as { apiKey: string; profile: string };
       const requestsBefore = upstream.requests.length;
+      const deniedCallIds: string[] = [];
       for (const [index, call] of scenario.denied.entries()) {
-        const answer = await chat(platform, "locked", locked.apiKey, `please run it TRIGGER-${index}-`);
+        const issuedBefore = upstream.issued.length;
+        const turnStart = upstream.requests.length;
+        const conversation = `denied-${index}`;
+        const answer = await chat(platform, "locked", locked.apiKey, `please run it TRIGGER-${index}-`, conversation);
         assert.match(answer, /CF_TOOL_DENIED/, `${call.what}: the runtime got the refusal (${answer})`);
         assert.match(answer, /exec/);
+        // The GATEWAY blocked it (OpenClaw's own config also denies exec here, so "no file" alone proves nothing):
+        // the model's call never reached the runtime, so the runtime sent no tool result back in that turn …
+        const issued: ToolScriptUpstream["issued"] = upstream.issued.slice(issuedBefore);
+        assert.equal(issued.length, 1, `${call.what}: the model made one call`);
+        deniedCallIds.push((issued[0] as { toolCallId: string }).toolCallId);
+        const turn = upstream.requests.slice(turnStart) as Array<{ messages?: UpstreamMessage[] }>;
+        assert.equal(turn.length, 1, `${call.what}: no follow-up model call in the turn (the runtime executed nothing)`);
+        // … and the runtime's next model request in that conversation carries Clawfleet's refusal as the
+        // assistant's answer, with no tool call and no tool result for it.
+        await chat(platform, "locked", locked.apiKey, "what happened?", conversation);
+        const followUp = (upstream.requests.at(-1) as { messages?: UpstreamMessage[] }).messages ?? [];
+        assert.ok(followUp.some((message) => message.role === "assistant" && /Clawfleet blocked the tool call `exec`.*CF_TOOL_DENIED/s.test(textOf(message.content))), `${call.what}: the follow-up request carries the refusal text`);
+        assert.ok(!followUp.some((message) => message.role === "tool" || (message.tool_calls?.length ?? 0) > 0), `${call.what}: no tool call or tool result in the runtime's history`);
       }
+      const denials = await auditEvents(platform, "locked", "permission_denied");
+      for (const [index, call] of scenario.denied.entries()) {
+        const event = denials.find((candidate) => candidate.details.toolCallId === deniedCallIds[index]);
+        assert.ok(event, `${call.what}: a permission_denied audit event for the model's call ${deniedCallIds[index]}`);
+        assert.equal(event.details.tool, "exec");
+        assert.equal(event.details.calledName, call.name);
+      }
+      const allowedIds = (await auditEvents(platform, "locked", "tool_call_allowed")).map((event) => event.details.toolCallId);
+      for (const id of deniedCallIds) assert.ok(!allowedIds.includes(id), `${id} was never allowed`);
       const lockedFiles = filesUnder(path.join(platform.dataDir, "tenants", "locked"));
       for (const call of scenario.denied) assert.ok(!lockedFiles.includes(call.file), `${call.what}: ${call.file} must not exist`);
       const offered = upstream.requests.slice(requestsBefore).flatMap((body) => ((body.tools as Array<{ function?: { name?: string } }> | undefined) ?? []).map((tool) => tool.function?.name));
@@ -94,10 +148,16 @@ for (const [modelApi, scenario] of Object.entries(cases)) {
 
       const open = (await platform.admin("POST", "/tenants", { id: "open", profile: "full" })).body as { apiKey: string };
       const offset = scenario.denied.length;
+      const allowedCallIds: string[] = [];
       for (const [index, call] of scenario.allowed.entries()) {
+        const issuedBefore = upstream.issued.length;
         const answer = await chat(platform, "open", open.apiKey, `please run it TRIGGER-${offset + index}-`);
         assert.match(answer, /TOOL-RESULT-SEEN/, `${call.what}: the tool ran and its result went back to the model (${answer})`);
+        allowedCallIds.push(...upstream.issued.slice(issuedBefore).map((issued) => issued.toolCallId));
       }
+      // Control for the audit assertions above: the same kind of call, allowed, is audited as allowed.
+      const allowedOpen = (await auditEvents(platform, "open", "tool_call_allowed")).map((event) => event.details.toolCallId);
+      for (const id of allowedCallIds) assert.ok(allowedOpen.includes(id), `control: tool_call_allowed for ${id}`);
       const openFiles = filesUnder(path.join(platform.dataDir, "tenants", "open"));
       for (const call of scenario.allowed) assert.ok(openFiles.includes(call.file), `control, ${call.what}: ${call.file} exists`);
     });

@@ -22,6 +22,8 @@ export interface ToolScriptUpstream {
   url: string;
   /** Parsed bodies of every chat request, in order. */
   requests: Array<Record<string, unknown>>;
+  /** Every scripted tool call answered, in order: its call id, the index of the request it answered (in `requests`), name and arguments. */
+  issued: Array<{ toolCallId: string; requestIndex: number; name: string; arguments: string }>;
   script(...calls: ScriptedToolCall[]): void;
   close(): Promise<void>;
 }
@@ -40,6 +42,7 @@ const isInternal = (message: Message) => textOf(message.content).includes("<<<BE
 export async function startToolScriptUpstream(): Promise<ToolScriptUpstream> {
   const calls: ScriptedToolCall[] = [];
   const requests: Array<Record<string, unknown>> = [];
+  const issued: ToolScriptUpstream["issued"] = [];
   let sequence = 0;
   const server = http.createServer((request, response) => {
     const chunks: Buffer[] = [];
@@ -70,6 +73,7 @@ export async function startToolScriptUpstream(): Promise<ToolScriptUpstream> {
     const created = Math.floor(Date.now() / 1000);
     const model = body.model ?? "fake";
     const usage = { prompt_tokens: 50, completion_tokens: 5, total_tokens: 55 };
+    if (scripted) issued.push({ toolCallId: `call_${id}`, requestIndex: requests.length - 1, name: scripted.name, arguments: scripted.arguments });
     if (body.stream !== true) {
       const message = scripted
         ? { role: "assistant", content: null, tool_calls: [{ id: `call_${id}`, type: "function", function: { name: scripted.name, arguments: scripted.arguments } }] }
@@ -104,6 +108,7 @@ export async function startToolScriptUpstream(): Promise<ToolScriptUpstream> {
   return {
     url: `http://127.0.0.1:${port}/v1`,
     requests,
+    issued,
     script: (...scripted) => calls.push(...scripted),
     close: async () => {
       server.closeAllConnections();

@@ -60,6 +60,7 @@ export const approvalsConfigSchema = z
     sweepIntervalMs: z.coerce.number().int().min(100).max(600_000).default(5_000).describe("How often deadlines, the notification outbox and runtime resolutions are checked"),
     consoleUrl: httpUrl.optional().describe("Base URL shown in notifications (e.g. https://fleet.example.com); links go to /admin/v1/approvals/{id}"),
     notify: z.array(notifierSchema).default([]).describe("Where approvers are notified of new permission requests"),
+    execHandoffMs: z.coerce.number().int().min(0).max(600_000).default(120_000).describe("After the model gateway released an exec call under an approval grant, how long the runtime's own exec approval of exactly that command is allowed without asking again (one use; 0 = ask again)"),
   })
   .strict()
   .superRefine((value, context) => {

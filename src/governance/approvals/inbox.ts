@@ -304,8 +304,10 @@ export class ApprovalInbox implements ApprovalGate {
     const base = { tenantId: request.tenantId, tool: request.tool, uses: 0, createdBy: actor, createdAtMs: now, permissionRequestId: request.id, revokedAtMs: null };
     const grants: GrantRecord[] = [];
     // The held call itself: one use, bound to this exact call (OpenClaw's exec approvals are answered directly instead).
+    // Under approve_for it ends with the timed grant: nothing of a time-limited approval runs after its time.
     if (input.decision !== "reject" && request.source === "gateway") {
-      grants.push({ ...base, id: sortableId("grt", now), argumentsHash: request.argumentsHash, argumentsPattern: null, sessionId: request.sessionId, expiresAtMs: now + ONCE_GRANT_TTL_MS, maxUses: 1 });
+      const onceTtlMs = input.decision === "approve_for" ? Math.min(ONCE_GRANT_TTL_MS, input.durationMs as number) : ONCE_GRANT_TTL_MS;
+      grants.push({ ...base, id: sortableId("grt", now), argumentsHash: request.argumentsHash, argumentsPattern: null, sessionId: request.sessionId, expiresAtMs: now + onceTtlMs, maxUses: 1 });
     }
     if (input.decision === "approve_for") {
       grants.push({ ...base, id: sortableId("grt", now), argumentsHash: null, argumentsPattern: input.argumentsPattern ?? null, sessionId: null, expiresAtMs: now + (input.durationMs as number), maxUses: null });

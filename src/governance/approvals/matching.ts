@@ -32,8 +32,9 @@ export function subjectOf(tool: string, args: JsonValue): string {
   return canonicalJson(args);
 }
 
+/** Escapes a regular-expression syntax character. `-` is not escaped: outside a class it is literal, and the `u` flag refuses `\-` there. */
 function escapeRegExp(character: string): string {
-  return /[\\^$.*+?()[\]{}|/-]/.test(character) ? `\\${character}` : character;
+  return /[\\^$.*+?()[\]{}|/]/.test(character) ? `\\${character}` : character;
 }
 
 const WILDCARD_CLASS = `[^${[...SHELL_METACHARACTERS].map((character) => (character === "\n" ? "\\n" : character === "\r" ? "\\r" : escapeRegExp(character))).join("")}]`;

@@ -6,7 +6,7 @@
  *
  * The canonical request is changed in place (truncated texts, withheld tool results) and, because a
  * same-schema provider is sent the caller's exact bytes, the same texts are replaced in the parsed body and a
- * rewritten body is returned. See docs/governance-safety.md.
+ * rewritten body is returned. See docs/governance.md (Safety).
  */
 import type { CanonicalRequest, TextPart, ToolResultPart } from "../../contracts/chat.js";
 import { ClawfleetError } from "../../contracts/errors.js";

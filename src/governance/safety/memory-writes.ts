@@ -8,9 +8,10 @@
  * (`memory_search`, `memory_get`) only read; `intent` creates standing intents. The agent writes memory with the
  * file tools (`write`, `edit`, `apply_patch`, deferred `file_write`) or with `exec` (`echo … >> MEMORY.md`).
  *
- * Hook: the response guard (enforce branch) calls {@link scanMemoryWrite} on each reviewed tool call (effective
- * tool and arguments, after unwrapping `tool_call`), and with the tenant's profile `injection.action === "block"`
- * denies a call whose result is `detected`, auditing `injection_detected` with `source: "memory_write"`.
+ * Called by the model gateway's tool guard (src/governance/tool-policy/guard.ts) on each tool call the profile
+ * would allow or hold for approval (effective tool and arguments, after unwrapping `tool_call`): a detection is
+ * audited as `injection_detected` with `source: "memory_write"`, and with the tenant's profile
+ * `injection.action === "block"` the call is refused (deny reason `memory_injection`).
  */
 import type { JsonValue } from "../../contracts/chat.js";
 import { detectInjection, type InjectionFinding } from "./injection/detector.js";

@@ -11,12 +11,21 @@
  *   at the same index. A stream that errors or ends early drops what is held: an incomplete call never
  *   reaches the caller.
  *
- * Every verdict is audited: `tool_call_allowed`, `permission_denied` or `approval_requested`, with tenant,
- * actor, request id, tool, SHA-256 of the arguments (never the arguments) and reason.
+ * Every verdict is audited: `tool_call_allowed` or `permission_denied` (reason `approval_pending` with the
+ * permission request id for a call held for approval; the approval inbox itself records `approval_requested`
+ * once per request), with tenant, actor, request id, tool, SHA-256 of the arguments (never the arguments) and
+ * reason.
+ *
+ * Memory writes: a call the profile would allow (or hold for approval) that writes the files OpenClaw loads into
+ * later sessions (`MEMORY.md`, `memory/*.md`, `AGENTS.md`…, see src/governance/safety/memory-writes.ts) is
+ * scanned for prompt injection first; a detection is audited as `injection_detected` (`source: "memory_write"`)
+ * and, with the profile's `injection.action: block`, the call is refused (`permission_denied`, reason
+ * `memory_injection`) before any human is asked.
  */
 import { createHash } from "node:crypto";
 import type { CanonicalResponse, FinishReason, JsonValue, StreamEvent, TextPart, ToolCallPart } from "../../contracts/chat.js";
 import type { ApprovalGate, ApprovalOutcome, AuditLog, PermissionProfile, ToolCallUnderReview } from "../../contracts/governance.js";
+import { scanMemoryWrite } from "../safety/memory-writes.js";
 import { reviewToolCall, type DecisionContext } from "./decide.js";
 
 /** Who is asking and under which profile; one per model call. */
@@ -63,6 +72,11 @@ export class ToolCallGuard {
       profileVersion: scope.profile.version,
     };
     const decision = reviewed.decision;
+    if (decision.kind !== "deny" && this.blocksMemoryWrite(reviewed.tool, reviewed.arguments, call.id)) {
+      const message = "it writes text into the agent's memory that tries to give the model instructions (prompt injection), which profile " + scope.profile.name + " blocks";
+      this.audit("permission_denied", { ...base, reason: "memory_injection", message });
+      return this.refuse(`Clawfleet blocked the tool call \`${reviewed.tool}\`: ${message}. The tool was not run. [${TOOL_DENIED_CODE}]`);
+    }
     if (decision.kind === "allow") {
       this.audit("tool_call_allowed", { ...base, reason: "allowed_by_profile" });
       return { kind: "allow" };
@@ -94,7 +108,8 @@ export class ToolCallGuard {
       return { kind: "allow", grantId: outcome.grantId };
     }
     if (outcome.kind === "pending") {
-      this.audit("approval_requested", { ...base, reason: decision.message, risk: decision.risk, permissionRequestId: outcome.permissionRequestId, sessionId: underReview.sessionId });
+      // The inbox records `approval_requested` once, when it creates the request; each held answer is a refusal.
+      this.audit("permission_denied", { ...base, reason: "approval_pending", message: decision.message, risk: decision.risk, permissionRequestId: outcome.permissionRequestId, sessionId: underReview.sessionId });
       const until = new Date(outcome.deadlineAtMs).toISOString();
       return this.refuse(
         `Clawfleet is holding the tool call \`${reviewed.tool}\` for approval (${decision.message}). Approval was requested: permission request ${outcome.permissionRequestId}, open until ${until}. The tool was not run; ask again once it is approved. [${APPROVAL_REQUIRED_CODE}]`,
@@ -104,12 +119,43 @@ export class ToolCallGuard {
     return this.refuse(`Clawfleet blocked the tool call \`${reviewed.tool}\`: approval was rejected (${outcome.reason}; permission request ${outcome.permissionRequestId}). The tool was not run. [${TOOL_DENIED_CODE}]`);
   }
 
+  /**
+   * Scans a call that writes OpenClaw memory or bootstrap files (`scanMemoryWrite`, src/governance/safety/memory-writes.ts);
+   * a detection is audited as `injection_detected` (`source: "memory_write"`). True when the profile blocks it.
+   */
+  private blocksMemoryWrite(tool: string, args: JsonValue, toolCallId: string): boolean {
+    const write = scanMemoryWrite({ tool, arguments: args });
+    if (!write?.finding.detected) return false;
+    const { finding } = write;
+    const blocked = this.scope.profile.injection.action === "block";
+    this.dependencies.audit.record({
+      type: "injection_detected",
+      tenantId: this.scope.tenantId,
+      actor: this.scope.actor,
+      requestId: this.scope.requestId,
+      details: {
+        source: "memory_write",
+        toolName: tool,
+        toolCallId,
+        target: write.target.slice(0, 200),
+        action: blocked ? "blocked" : "audited",
+        profile: this.scope.profile.name,
+        score: finding.score,
+        categories: finding.categories,
+        encodings: finding.encodings,
+        obfuscated: finding.obfuscated,
+        excerpt: finding.excerpt.slice(0, 120),
+      },
+    });
+    return blocked;
+  }
+
   private refuse(text: string): GuardVerdict {
     this.refusedCalls += 1;
     return { kind: "refuse", text };
   }
 
-  private audit(type: "tool_call_allowed" | "permission_denied" | "approval_requested", details: Record<string, JsonValue>): void {
+  private audit(type: "tool_call_allowed" | "permission_denied", details: Record<string, JsonValue>): void {
     this.dependencies.audit.record({ type, tenantId: this.scope.tenantId, actor: this.scope.actor, requestId: this.scope.requestId, details });
   }
 }

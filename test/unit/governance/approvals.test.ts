@@ -55,6 +55,8 @@ describe("grant matching", () => {
     assert.equal(patternMatches("/srv/tenant/workspace/*", "write", { path: "/srv/tenant/workspace/notes.md" }), true);
     assert.equal(patternMatches("a.b", "exec", { command: "axb" }), false, "regex characters are literal");
     assert.ok(compilePattern("*".repeat(1000)).test("x".repeat(5000)), "no catastrophic backtracking");
+    assert.equal(patternMatches("echo cf-line | tee -a cf-log.txt", "exec", { command: "echo cf-line | tee -a cf-log.txt" }), true, "'-' and '|' are literal (the u flag refuses an escaped '-')");
+    assert.equal(patternMatches("git log --oneline -*", "exec", { command: "git log --oneline -5" }), true);
   });
 
   test("bindings: tenant, tool, session, hash, pattern, expiry, uses, revocation", () => {
@@ -146,6 +148,18 @@ describe("the approval inbox (SQLite in memory, injected clock)", () => {
     assert.equal((await inbox.review(call({ sessionId: "other", arguments: { command: "ls /tmp; rm -rf ~" } }), context)).kind, "pending");
     nowMs += 10_000;
     assert.equal((await inbox.review(call({ sessionId: "third", arguments: { command: "ls /home" } }), context)).kind, "pending", "a timed grant expires");
+  });
+
+  test("approve for a time: the held call's one-use grant ends with it too (nothing runs after the time)", async () => {
+    const held = call({ arguments: { command: "ls /srv" } });
+    const pending = await inbox.review(held, context);
+    if (pending.kind !== "pending") assert.fail("pending expected");
+    await inbox.decide(pending.permissionRequestId, { decision: "approve_for", durationMs: 10_000, argumentsPattern: "ls /srv" }, "admin");
+    const grants = await store.approvals.listGrants({ tenantId: "acme", limit: 10 });
+    assert.equal(grants.length, 2);
+    assert.ok(grants.every((grant) => grant.expiresAtMs === nowMs + 10_000), JSON.stringify(grants.map((grant) => grant.expiresAtMs)));
+    nowMs += 10_000;
+    assert.equal((await inbox.review(held, context)).kind, "pending", "the unused one-use grant expired with the timed grant");
   });
 
   test("approve permanently goes through the profile editor; its failure leaves the request pending", async () => {

@@ -1,6 +1,6 @@
 /**
  * Prompt-injection detector: scores a text (a tool result, a memory write) for instructions aimed at the model
- * that reads it. Pure, synchronous, no I/O; linear in the text's length (see docs/governance-safety.md for the
+ * that reads it. Pure, synchronous, no I/O; linear in the text's length (see docs/governance.md, Safety, for the
  * measured µs per KB and the corpus figures).
  *
  * Method: the text is split into segments (lines, sentences); each is normalized (normalize.ts) and matched
