@@ -99,7 +99,7 @@ function createHttpProxyHandler(dependencies: IngressDependencies) {
     const caller = callers.get(request.raw);
     if (connection.trustedProxy && caller) {
       delete headers.authorization;
-      Object.assign(headers, trustedProxyHeaders(caller.principal, caller.role, request.socket.remoteAddress, dependencies.publicOrigin));
+      Object.assign(headers, trustedProxyHeaders(caller.principal, caller.role, request.socket.remoteAddress, dependencies.publicOrigin, "http"));
     }
     // `curl -d` sends a form content type; the body was checked to be JSON, so say so to the runtime.
     if (isJson) headers["content-type"] = "application/json";
@@ -142,7 +142,7 @@ export async function registerIngress(app: FastifyInstance, dependencies: Ingres
       const caller = callers.get(request.raw);
       proxyWebSocket({
         caller: socket,
-        identityHeaders: caller ? trustedProxyHeaders(caller.principal, caller.role, request.socket.remoteAddress, dependencies.publicOrigin) : {},
+        identityHeaders: caller ? trustedProxyHeaders(caller.principal, caller.role, request.socket.remoteAddress, dependencies.publicOrigin, "websocket") : {},
         ...(typeof request.headers.origin === "string" ? { origin: request.headers.origin } : {}),
         path: runtimePath(request.raw.url ?? "/"),
         connect: async () => {

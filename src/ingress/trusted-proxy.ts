@@ -43,11 +43,24 @@ export function forwardedClientAddress(remoteAddress: string | undefined): strin
   return remoteAddress.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, "");
 }
 
+/**
+ * Operator scopes sent with one proxied request. Over HTTP a caller who may write also gets `operator.approvals`:
+ * OpenClaw registers a run's exec approval request with the caller's scopes and fails the tool call without it
+ * ("Exec approval registration failed: missing scope: operator.approvals", seen on 2026.9.6), while no HTTP route
+ * the ingress forwards can resolve an approval (those are WebSocket methods; `/tools/invoke` is refused). On
+ * WebSocket the role's scopes stay as they are, so only Clawfleet's approval client can answer approvals.
+ */
+export function proxiedScopes(role: TenantRole | "api-key", transport: "http" | "websocket"): string[] {
+  const scopes = [...SCOPES_BY_ROLE[role]];
+  if (transport === "http" && scopes.includes("operator.write") && !scopes.includes("operator.approvals")) scopes.push("operator.approvals");
+  return scopes;
+}
+
 /** The headers above for one caller; `role` is its access class on the tenant. */
-export function trustedProxyHeaders(principal: Principal, role: TenantRole | "api-key", remoteAddress: string | undefined, publicOrigin: string | undefined): Record<string, string> {
+export function trustedProxyHeaders(principal: Principal, role: TenantRole | "api-key", remoteAddress: string | undefined, publicOrigin: string | undefined, transport: "http" | "websocket"): Record<string, string> {
   const headers: Record<string, string> = {
     [RUNTIME_USER_HEADER]: runtimeIdentity(principal),
-    "x-openclaw-scopes": SCOPES_BY_ROLE[role].join(","),
+    "x-openclaw-scopes": proxiedScopes(role, transport).join(","),
     "x-forwarded-for": forwardedClientAddress(remoteAddress),
   };
   if (publicOrigin !== undefined) {

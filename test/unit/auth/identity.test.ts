@@ -72,7 +72,9 @@ test("trusted-proxy headers: immutable identity, role scopes, overwritten X-Forw
   assert.equal(forwardedClientAddress("::1"), LOOPBACK_CALLER_ADDRESS);
   assert.equal(forwardedClientAddress("::ffff:203.0.113.5"), "203.0.113.5");
   const key: Principal = { kind: "api-key", key: { id: "0123456789ab", tenantId: "acme", kind: "tenant", scopes: ["chat"], hash: "", createdAtMs: 0, expiresAtMs: null, revokedAtMs: null, lastUsedAtMs: null } };
-  assert.deepEqual(trustedProxyHeaders(key, "api-key", "203.0.113.5", "https://clawfleet.example.com"), {
+  assert.equal(trustedProxyHeaders(key, "api-key", "203.0.113.5", undefined, "http")["x-openclaw-scopes"], "operator.read,operator.write,operator.approvals", "over HTTP a writer may register exec approvals");
+  assert.equal(trustedProxyHeaders({ ...key }, "viewer", "203.0.113.5", undefined, "http")["x-openclaw-scopes"], "operator.read", "a viewer gains nothing over HTTP");
+  assert.deepEqual(trustedProxyHeaders(key, "api-key", "203.0.113.5", "https://clawfleet.example.com", "websocket"), {
     [RUNTIME_USER_HEADER]: "apikey:0123456789ab",
     "x-openclaw-scopes": "operator.read,operator.write",
     "x-forwarded-for": "203.0.113.5",
