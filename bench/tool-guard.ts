@@ -19,7 +19,7 @@ import { ToolCallGuard, decide, filterRequestTools, guardResponse, guardStream }
 import { startFakeUpstream } from "../test/support/fake-upstream.js";
 import { startTestPlatform } from "../test/support/platform.js";
 
-const capturePath = fileURLToPath(new URL("../../shared/openclaw/captures/12-toolcall-gateway-turn1.json", import.meta.url));
+const capturePath = fileURLToPath(new URL("../test/fixtures/openclaw/12-toolcall-gateway-turn1.request.json", import.meta.url));
 const captureBody = (JSON.parse(readFileSync(capturePath, "utf8")) as { body: Record<string, unknown> }).body;
 const decoded = CLIENT_API_CODECS["openai-chat"].decodeRequest(captureBody).request;
 const readonly = PRESET_PROFILES.get("readonly-agent") as PermissionProfile;

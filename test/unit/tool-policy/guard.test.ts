@@ -4,15 +4,14 @@
  * guard on raw SSE and JSON of each client API.
  */
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
 import { CLIENT_API_CODECS } from "../../../src/apis/index.js";
 import type { CanonicalResponse, ClientApi, StreamEvent } from "../../../src/contracts/chat.js";
 import type { ApprovalGate, PermissionProfile } from "../../../src/contracts/governance.js";
 import { PRESET_PROFILES } from "../../../src/governance/profiles/presets.js";
 import { MemoryAuditLog, NoInboxApprovalGate } from "../../../src/governance/tool-policy/interim.js";
 import { ToolCallGuard, documentHasToolCall, filterRequestTools, filterSystemPromptTools, guardPassthroughBody, guardResponse, guardStream } from "../../../src/governance/tool-policy/index.js";
+import { loadOpenClawRequest } from "../../support/openclaw-captures.js";
 
 const context = { workspaceDir: "/srv/tenant/workspace", homeDir: "/srv/tenant/home" };
 const readonly = PRESET_PROFILES.get("readonly-agent") as PermissionProfile;
@@ -43,7 +42,7 @@ function toolCallEvents(index: number, name: string, args: string): StreamEvent[
 const usage = { inputTokens: 1, outputTokens: 1, cacheReadTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 };
 
 describe("request filter", () => {
-  const capture = JSON.parse(readFileSync(fileURLToPath(new URL("../../../../shared/openclaw/captures/12-toolcall-gateway-turn1.json", import.meta.url)), "utf8")) as { body: unknown };
+  const capture = loadOpenClawRequest("12-toolcall-gateway-turn1");
   const decoded = CLIENT_API_CODECS["openai-chat"].decodeRequest(capture.body).request;
 
   test("readonly-agent: runtime tools and blocked tools leave the tool list and the system prompt lists", () => {
