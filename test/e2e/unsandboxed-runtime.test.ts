@@ -3,7 +3,7 @@
  * still a real OpenClaw answering through the ingress with no provider key in its environment or files.
  */
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { Writable } from "node:stream";
 import { after, before, describe, test } from "node:test";
 import { startClawfleet, type RunningClawfleet } from "../../src/app.js";
@@ -61,5 +61,28 @@ describe("unsandboxed fallback", { timeout: 300_000 }, () => {
     assert.equal(environment.includes(PROVIDER_KEY), false);
     assert.equal(environment.includes("OPENAI_API_KEY"), false);
     assert.ok(upstream.requests.every((request) => request.headers.authorization === `Bearer ${PROVIDER_KEY}`));
+  });
+
+  test("a killed runtime leaves nothing behind: its OpenClaw is reaped and the restart becomes ready", async () => {
+    const first = await platform.runtimes.status("solo");
+    assert.ok(first.pid);
+    const group = readFileSync(`/proc/${first.pid}/stat`, "utf8").split(") ")[1]?.split(" ")[2];
+    process.kill(first.pid, "SIGKILL");
+    const deadline = Date.now() + 180_000;
+    let status = first;
+    while (Date.now() < deadline) {
+      status = await platform.runtimes.status("solo");
+      if (status.state === "ready" && status.pid !== first.pid) break;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    assert.equal(status.state, "ready", `restarted (last error: ${status.lastError})`);
+    const survivors = readdirSync("/proc").filter((entry) => /^\d+$/.test(entry)).filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ")[2] === group;
+      } catch {
+        return false;
+      }
+    });
+    assert.deepEqual(survivors, [], `no process of the killed runtime's group ${group} survives`);
   });
 });

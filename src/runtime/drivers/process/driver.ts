@@ -339,6 +339,9 @@ export class ProcessRuntimeDriver implements RuntimeDriver {
       if (this.runtimes.get(tenantId) === runtime) this.runtimes.delete(tenantId);
       const exit: RuntimeExit = { tenantId, code, signal, expected: runtime.stopRequested };
       if (runtime.sandboxed) void fs.rm(layout.endpointSocketPath, { force: true }).catch(() => undefined);
+      // Without the sandbox's PID namespace, OpenClaw outlives a launcher that was killed; left running it keeps
+      // the tenant's port and state lock, and the restart exits 78 ("gateway already running"). Reap the group.
+      else if (child.pid !== undefined) sendSignal(-child.pid, "SIGKILL");
       this.logger[exit.expected ? "info" : "warn"]({ ...exit }, exit.expected ? "runtime stopped" : "runtime exited unexpectedly");
       resolveExit(exit);
       for (const listener of this.exitListeners) {
