@@ -4,6 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import type { Command } from "commander";
 
 /** Failure reported by the admin API (its `CF_*` code and message) or by the connection. */
 export class AdminApiError extends Error {
@@ -80,4 +81,29 @@ function apiErrorOf(status: number, text: string): AdminApiError {
     // not JSON: keep the text
   }
   return new AdminApiError(status, code, message);
+}
+
+/** Global CLI flags every admin command accepts (`--url`, `--admin-token`, `--data-dir`, `--json`). */
+export interface ClientFlags {
+  url?: string;
+  adminToken?: string;
+  dataDir?: string;
+  json?: boolean;
+}
+
+/**
+ * The admin client for a command: `--url`, else `CLAWFLEET_URL`, else `http://127.0.0.1:$CLAWFLEET_PORT` (8420);
+ * the token as {@link resolveCliAdminToken} finds it; `json` when `--json` was given.
+ * @throws AdminApiError CF_AUTH_MISSING when no admin token can be found.
+ */
+export function clientFrom(command: Command): { client: AdminClient; json: boolean } {
+  const flags = command.optsWithGlobals<ClientFlags>();
+  const url = flags.url ?? process.env.CLAWFLEET_URL ?? `http://127.0.0.1:${process.env.CLAWFLEET_PORT ?? "8420"}`;
+  const dataDir = flags.dataDir ?? process.env.CLAWFLEET_DATA_DIR ?? "./.clawfleet";
+  return { client: new AdminClient({ url, token: resolveCliAdminToken(flags.adminToken, dataDir) }), json: flags.json === true };
+}
+
+/** Prints `value` as indented JSON with `--json`, else the human text. */
+export function print(value: unknown, json: boolean, human: () => string): void {
+  process.stdout.write(`${json ? JSON.stringify(value, null, 2) : human()}\n`);
 }

@@ -8,14 +8,7 @@
  *                     | unmap <channel> <channelUserId>
  */
 import { Command, InvalidArgumentError } from "commander";
-import { AdminClient, resolveCliAdminToken } from "./admin-client.js";
-
-interface ClientFlags {
-  url?: string;
-  adminToken?: string;
-  dataDir?: string;
-  json?: boolean;
-}
+import { clientFrom, print } from "./admin-client.js";
 
 interface UserView {
   id: string;
@@ -42,17 +35,6 @@ interface ChannelIdentityView {
 
 const PLATFORM_ROLES = ["admin", "approver", "auditor"];
 const TENANT_ROLES = ["owner", "member", "viewer"];
-
-function clientFor(command: Command): { client: AdminClient; json: boolean } {
-  const flags = command.optsWithGlobals<ClientFlags>();
-  const url = flags.url ?? process.env.CLAWFLEET_URL ?? `http://127.0.0.1:${process.env.CLAWFLEET_PORT ?? "8420"}`;
-  const dataDir = flags.dataDir ?? process.env.CLAWFLEET_DATA_DIR ?? "./.clawfleet";
-  return { client: new AdminClient({ url, token: resolveCliAdminToken(flags.adminToken, dataDir) }), json: flags.json === true };
-}
-
-function print(value: unknown, json: boolean, human: () => string): void {
-  process.stdout.write(`${json ? JSON.stringify(value, null, 2) : human()}\n`);
-}
 
 function platformRole(value: string, previous: string[] = []): string[] {
   if (!PLATFORM_ROLES.includes(value)) throw new InvalidArgumentError(`platform role must be one of ${PLATFORM_ROLES.join(", ")}`);
@@ -81,7 +63,7 @@ export function registerIdentityCommands(program: Command): void {
     .option("--platform-role <role>", "admin, approver or auditor (repeatable)", platformRole)
     .description("pre-provision a user")
     .action(async (options: { issuer: string; subject: string; email?: string; platformRole?: string[] }, command: Command) => {
-      const { client, json } = clientFor(command);
+      const { client, json } = clientFrom(command);
       const created = await client.request<UserView>("POST", "/users", { issuer: options.issuer, subject: options.subject, ...(options.email ? { email: options.email } : {}), platformRoles: options.platformRole ?? [] });
       print(created, json, () => `user ${created.id} created`);
     });
@@ -89,7 +71,7 @@ export function registerIdentityCommands(program: Command): void {
     .command("list")
     .description("list users")
     .action(async (_options: unknown, command: Command) => {
-      const { client, json } = clientFor(command);
+      const { client, json } = clientFrom(command);
       const result = await client.request<{ users: UserView[] }>("GET", "/users");
       print(result, json, () => (result.users.length === 0 ? "no users" : result.users.map(describeUser).join("\n")));
     });
@@ -97,7 +79,7 @@ export function registerIdentityCommands(program: Command): void {
     .command("show <userId>")
     .description("show a user and their memberships")
     .action(async (userId: string, _options: unknown, command: Command) => {
-      const { client, json } = clientFor(command);
+      const { client, json } = clientFrom(command);
       const view = await client.request<UserView>("GET", `/users/${segment(userId)}`);
       print(view, json, () => [describeUser(view), ...(view.memberships ?? []).map((membership) => `  ${membership.tenantId}\t${membership.role}\t(${membership.source})`)].join("\n"));
     });
@@ -106,7 +88,7 @@ export function registerIdentityCommands(program: Command): void {
     .description("set the user's platform roles (none to clear)")
     .action(async (userId: string, roles: string[], _options: unknown, command: Command) => {
       for (const role of roles) platformRole(role);
-      const { client, json } = clientFor(command);
+      const { client, json } = clientFrom(command);
       const view = await client.request<UserView>("PUT", `/users/${segment(userId)}/platform-roles`, { roles });
       print(view, json, () => `user ${view.id}: ${view.platformRoles.join(", ") || "no platform roles"}`);
     });
@@ -114,7 +96,7 @@ export function registerIdentityCommands(program: Command): void {
     .command("delete <userId>")
     .description("delete a user, their memberships and sessions")
     .action(async (userId: string, _options: unknown, command: Command) => {
-      const { client, json } = clientFor(command);
+      const { client, json } = clientFrom(command);
       await client.request("DELETE", `/users/${segment(userId)}`);
       print({ deleted: userId }, json, () => `user ${userId} deleted`);
     });
@@ -125,7 +107,7 @@ export function registerIdentityCommands(program: Command): void {
     .requiredOption("--role <role>", "owner, member or viewer", tenantRole)
     .description("add a member to a tenant, or change their role")
     .action(async (tenantId: string, userId: string, options: { role: string }, command: Command) => {
-      const { client, json } = clientFor(command);
+      const { client, json } = clientFrom(command);
       const view = await client.request<MembershipView>("PUT", `/tenants/${segment(tenantId)}/members/${segment(userId)}`, { role: options.role });
       print(view, json, () => `${view.userId} is ${view.role} of ${view.tenantId}`);
     });
@@ -133,7 +115,7 @@ export function registerIdentityCommands(program: Command): void {
     .command("list <tenant>")
     .description("list a tenant's members")
     .action(async (tenantId: string, _options: unknown, command: Command) => {
-      const { client, json } = clientFor(command);
+      const { client, json } = clientFrom(command);
       const result = await client.request<{ members: MembershipView[] }>("GET", `/tenants/${segment(tenantId)}/members`);
       print(result, json, () => (result.members.length === 0 ? "no members" : result.members.map((item) => `${item.userId}\t${item.role}\t${item.source}`).join("\n")));
     });
@@ -141,7 +123,7 @@ export function registerIdentityCommands(program: Command): void {
     .command("remove <tenant> <userId>")
     .description("remove a member from a tenant")
     .action(async (tenantId: string, userId: string, _options: unknown, command: Command) => {
-      const { client, json } = clientFor(command);
+      const { client, json } = clientFrom(command);
       await client.request("DELETE", `/tenants/${segment(tenantId)}/members/${segment(userId)}`);
       print({ removed: userId, tenantId }, json, () => `${userId} removed from ${tenantId}`);
     });
@@ -151,7 +133,7 @@ export function registerIdentityCommands(program: Command): void {
     .command("map <channel> <channelUserId> <tenant>")
     .description("map a chat-channel user (e.g. slack U024BE7LH) to a tenant")
     .action(async (name: string, channelUserId: string, tenantId: string, _options: unknown, command: Command) => {
-      const { client, json } = clientFor(command);
+      const { client, json } = clientFrom(command);
       const view = await client.request<ChannelIdentityView>("PUT", `/channel-identities/${segment(name)}/${segment(channelUserId)}`, { tenantId });
       print(view, json, () => `${view.channel}:${view.channelUserId} → ${view.tenantId}`);
     });
@@ -159,7 +141,7 @@ export function registerIdentityCommands(program: Command): void {
     .command("show <channel> <channelUserId>")
     .description("the tenant a chat-channel user belongs to")
     .action(async (name: string, channelUserId: string, _options: unknown, command: Command) => {
-      const { client, json } = clientFor(command);
+      const { client, json } = clientFrom(command);
       const view = await client.request<ChannelIdentityView>("GET", `/channel-identities/${segment(name)}/${segment(channelUserId)}`);
       print(view, json, () => view.tenantId);
     });
@@ -168,7 +150,7 @@ export function registerIdentityCommands(program: Command): void {
     .option("--tenant <id>", "only this tenant's")
     .description("list chat-channel identities")
     .action(async (options: { tenant?: string }, command: Command) => {
-      const { client, json } = clientFor(command);
+      const { client, json } = clientFrom(command);
       const result = await client.request<{ channelIdentities: ChannelIdentityView[] }>("GET", `/channel-identities${options.tenant ? `?tenant=${segment(options.tenant)}` : ""}`);
       print(result, json, () => (result.channelIdentities.length === 0 ? "no channel identities" : result.channelIdentities.map((item) => `${item.channel}\t${item.channelUserId}\t${item.tenantId}`).join("\n")));
     });
@@ -176,7 +158,7 @@ export function registerIdentityCommands(program: Command): void {
     .command("unmap <channel> <channelUserId>")
     .description("remove a chat-channel user's mapping")
     .action(async (name: string, channelUserId: string, _options: unknown, command: Command) => {
-      const { client, json } = clientFor(command);
+      const { client, json } = clientFrom(command);
       await client.request("DELETE", `/channel-identities/${segment(name)}/${segment(channelUserId)}`);
       print({ unmapped: `${name}:${channelUserId}` }, json, () => `${name}:${channelUserId} unmapped`);
     });

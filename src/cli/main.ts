@@ -7,29 +7,11 @@ import { Command, InvalidArgumentError } from "commander";
 import { ConfigError, loadConfig } from "../config/load.js";
 import { startClawfleet, VERSION } from "../app.js";
 import { createLogger } from "../observability/logger.js";
-import { AdminApiError, AdminClient, resolveCliAdminToken } from "./admin-client.js";
+import { AdminApiError, clientFrom, print, type ClientFlags } from "./admin-client.js";
 import { doctorCommand } from "./doctor.js";
 import { addApprovalCommands } from "./approval-commands.js";
 import { registerGovernanceCommands } from "./governance-commands.js";
 import { registerIdentityCommands } from "./identity-commands.js";
-
-interface ClientFlags {
-  url?: string;
-  adminToken?: string;
-  dataDir?: string;
-  json?: boolean;
-}
-
-function clientFrom(command: Command): { client: AdminClient; json: boolean } {
-  const flags = command.optsWithGlobals<ClientFlags>();
-  const url = flags.url ?? process.env.CLAWFLEET_URL ?? `http://127.0.0.1:${process.env.CLAWFLEET_PORT ?? "8420"}`;
-  const dataDir = flags.dataDir ?? process.env.CLAWFLEET_DATA_DIR ?? "./.clawfleet";
-  return { client: new AdminClient({ url, token: resolveCliAdminToken(flags.adminToken, dataDir) }), json: flags.json === true };
-}
-
-function print(value: unknown, json: boolean, human: () => string): void {
-  process.stdout.write(`${json ? JSON.stringify(value, null, 2) : human()}\n`);
-}
 
 function parseScope(value: string, previous: string[] = []): string[] {
   if (value !== "chat" && value !== "model") throw new InvalidArgumentError('scope must be "chat" or "model"');
