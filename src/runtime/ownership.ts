@@ -14,6 +14,8 @@ const LEASE_PREFIX = "runtime-owner:";
 
 export class RuntimeOwnership {
   private readonly held = new Set<string>();
+  /** Lease releases under way; {@link close} waits for them. */
+  private readonly releasing = new Set<Promise<void>>();
   private renewTimer: NodeJS.Timeout | null = null;
 
   /** This replica's base URL as other replicas reach it (`server.advertiseUrl`); also its owner id. */
@@ -52,7 +54,13 @@ export class RuntimeOwnership {
   /** Gives up the tenant's lease (its runtime stopped here). */
   async release(tenantId: string): Promise<void> {
     this.held.delete(tenantId);
-    await this.state.releaseLease(`${LEASE_PREFIX}${tenantId}`, this.selfUrl).catch((error: unknown) => this.logger.warn({ err: error, tenantId }, "runtime lease release failed"));
+    const releasing = this.state.releaseLease(`${LEASE_PREFIX}${tenantId}`, this.selfUrl).catch((error: unknown) => this.logger.warn({ err: error, tenantId }, "runtime lease release failed"));
+    this.releasing.add(releasing);
+    try {
+      await releasing;
+    } finally {
+      this.releasing.delete(releasing);
+    }
   }
 
   /**
@@ -80,8 +88,13 @@ export class RuntimeOwnership {
     this.renewTimer.unref();
   }
 
+  /**
+   * Releases every lease still held and waits for releases already under way (a runtime stopped during shutdown
+   * starts its release without waiting): the shared state may close only after this resolves, or the lease stays
+   * until it expires and other replicas keep forwarding to this one while it is gone.
+   */
   async close(): Promise<void> {
     if (this.renewTimer) clearInterval(this.renewTimer);
-    await Promise.all([...this.held].map((tenantId) => this.release(tenantId)));
+    await Promise.all([...[...this.held].map((tenantId) => this.release(tenantId)), ...this.releasing]);
   }
 }
