@@ -6,6 +6,9 @@
  * Sandboxed: the platform reaches the gateway through `run/<tenant>/gateway.sock` (a hard link to the
  * launcher's inbound socket) and the runtime reaches the model gateway through `run/<tenant>/model/model.sock`
  * (created by the platform). Fallback: loopback TCP ports for both.
+ *
+ * Processes are spawned through a {@link ProcessLauncher}: this process by default, or `clawfleet runtime-host`
+ * (`runtime.process.launcherSocket`) so that the network-facing service never creates a namespace itself.
  */
 import { promises as fs } from "node:fs";
 import path from "node:path";

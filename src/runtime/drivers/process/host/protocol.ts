@@ -7,7 +7,7 @@
  * client → host   {"type":"hello","protocol":1}
  * host → client   {"type":"hello","protocol":1,"hostPid":…,"uid":…,"root":false,"support":{…}}
  * client → host   {"type":"launch","id":1,"request":{…RuntimeLaunchRequest…}}
- * host → client   {"type":"launched","id":1,"handle":"…","pid":…}      or {"type":"error","id":1,"code":"CF_…",…}
+ * host → client   {"type":"launched","id":1,"handle":"…","tenantId":"…","pid":…}   or {"type":"error","id":1,"code":"CF_…",…}
  * host → client   {"type":"sandbox","handle":"…","sandboxPid":…,"launcherPid":…}   (once, when known)
  * client → host   {"type":"signal","id":2,"handle":"…","target":"launcher","signal":"SIGTERM"}
  * host → client   {"type":"signaled","id":2,"delivered":true}
@@ -74,7 +74,7 @@ const supportSchema = z.object({ available: z.boolean(), perTenantUid: z.boolean
 /** Messages the runtime host sends. */
 export const hostMessageSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("hello"), protocol: z.number().int(), hostPid: pid, uid: z.number().int().nonnegative(), root: z.boolean(), support: supportSchema }).strict(),
-  z.object({ type: z.literal("launched"), id: requestId, handle, pid }).strict(),
+  z.object({ type: z.literal("launched"), id: requestId, handle, tenantId: z.string().regex(TENANT_ID_PATTERN), pid }).strict(),
   z.object({ type: z.literal("sandbox"), handle, sandboxPid: pid.nullable(), launcherPid: pid.nullable() }).strict(),
   z.object({ type: z.literal("exit"), handle, code: z.number().int().nullable(), signal: z.string().max(32).nullable() }).strict(),
   z.object({ type: z.literal("signaled"), id: requestId, delivered: z.boolean() }).strict(),

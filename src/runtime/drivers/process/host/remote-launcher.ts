@@ -8,6 +8,7 @@
  * reconnects, waiting up to `reconnectTimeoutMs` for a restarting host.
  */
 import net from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import { ClawfleetError } from "../../../../contracts/errors.js";
 import type { LaunchedExit, LaunchedRuntime, ProcessLauncher, RuntimeLaunchRequest, RuntimeSignal, RuntimeSignalTarget } from "../launcher.js";
@@ -57,6 +58,7 @@ class RemoteLaunchedRuntime implements LaunchedRuntime {
 
   constructor(
     readonly pid: number,
+    readonly tenantId: string,
     private readonly handle: string,
     private readonly connection: Connection,
     private readonly ask: (connection: Connection, message: ClientMessage) => Promise<Reply | null>,
@@ -124,7 +126,7 @@ export class RemoteProcessLauncher implements ProcessLauncher {
   async launch(request: RuntimeLaunchRequest): Promise<LaunchedRuntime> {
     const connection = await this.ensureConnection();
     const reply = await this.ask(connection, { type: "launch", id: 0, request });
-    if (reply === null) throw unavailable(this.options.socketPath, "the connection closed before the host answered the launch");
+    if (reply === null) throw unavailable(this.options.socketPath, "no answer to the launch (the connection closed, or the host did not answer in time)");
     if (reply.type === "error") {
       const code = reply.code === "CF_RUNTIME_LAUNCH_REFUSED" || reply.code === "CF_RUNTIME_HOST_UNAVAILABLE" ? reply.code : "CF_RUNTIME_START_FAILED";
       throw new ClawfleetError(code, reply.message, { details: { tenantId: request.tenantId, hostCode: reply.code } });
@@ -141,6 +143,8 @@ export class RemoteProcessLauncher implements ProcessLauncher {
     this.connection = null;
     if (connection && !connection.closed) {
       const ended = new Promise<void>((resolve) => connection.socket.once("close", () => resolve()));
+      // Referenced again until it is closed: the caller awaits this (a CLI may have nothing else keeping it alive).
+      connection.socket.ref();
       connection.socket.end();
       await Promise.race([ended, delay(2_000)]);
       connection.socket.destroy();
@@ -170,9 +174,6 @@ export class RemoteProcessLauncher implements ProcessLauncher {
   private watch(connection: Connection): void {
     connection.socket.once("close", () => {
       if (this.connection === connection) this.connection = null;
-      if (connection.runtimes.size > 0 && !this.closed) {
-        this.logger.warn({ runtimes: connection.runtimes.size }, "lost the runtime host connection: its runtimes are gone (stopped by the host or died with it)");
-      }
     });
   }
 
@@ -192,7 +193,8 @@ export class RemoteProcessLauncher implements ProcessLauncher {
         lastError = error instanceof Error ? error.message : String(error);
       }
       if (Date.now() >= deadline) throw unavailable(options.socketPath, lastError);
-      await delay(RETRY_MS);
+      // A referenced timer: whoever waits for this connection (a CLI, too) must stay alive meanwhile.
+      await sleep(RETRY_MS);
     }
   }
 
@@ -223,7 +225,7 @@ export class RemoteProcessLauncher implements ProcessLauncher {
         const current = connection;
         switch (message.type) {
           case "launched": {
-            current.runtimes.set(message.handle, new RemoteLaunchedRuntime(message.pid, message.handle, current, (target, request) => askConnection(target, request, options.requestTimeoutMs ?? 30_000)));
+            current.runtimes.set(message.handle, new RemoteLaunchedRuntime(message.pid, message.tenantId, message.handle, current, (target, request) => askConnection(target, request, options.requestTimeoutMs ?? 30_000)));
             break;
           }
           case "sandbox":
@@ -244,7 +246,14 @@ export class RemoteProcessLauncher implements ProcessLauncher {
         }
         const answer = current.pending.get(message.id);
         current.pending.delete(message.id);
-        answer?.(message);
+        if (answer) answer(message);
+        else if (message.type === "launched") {
+          // Launched after we stopped waiting (request timeout): nobody tracks it, so it must not run.
+          options.logger.warn({ tenantId: message.tenantId, pid: message.pid }, "runtime host launched a runtime after the launch timed out; killing it");
+          const orphan = current.runtimes.get(message.handle);
+          void orphan?.signal("process", "SIGKILL");
+          void orphan?.signal("sandbox", "SIGKILL");
+        }
       };
       socket.on(
         "data",
@@ -274,6 +283,9 @@ export class RemoteProcessLauncher implements ProcessLauncher {
         clearTimeout(timer);
         if (connection === null) return fail(new Error("the runtime host closed the connection"));
         connection.closed = true;
+        if (connection.runtimes.size > 0) {
+          options.logger.warn({ socketPath: options.socketPath, tenants: [...connection.runtimes.values()].map((runtime) => runtime.tenantId) }, "lost the runtime host connection: its runtimes are gone (stopped by the host, or died with it)");
+        }
         for (const answer of connection.pending.values()) answer(null);
         connection.pending.clear();
         for (const runtime of connection.runtimes.values()) runtime.exit({ code: null, signal: null });

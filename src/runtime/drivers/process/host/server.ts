@@ -219,7 +219,7 @@ export class RuntimeHost {
         const runtime: HostedRuntime = { handle: randomUUID(), tenantId, owner: socket, process: launched, exited: launched.exited };
         this.runtimes.set(runtime.handle, runtime);
         this.logger.info({ tenantId, handle: runtime.handle, pid: launched.pid }, "runtime launched");
-        send({ type: "launched", id, handle: runtime.handle, pid: launched.pid });
+        send({ type: "launched", id, handle: runtime.handle, tenantId, pid: launched.pid });
         void this.reportSandbox(runtime, send);
         void runtime.exited.then((exit) => {
           this.runtimes.delete(runtime.handle);
