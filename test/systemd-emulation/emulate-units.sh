@@ -13,6 +13,8 @@
 #          ProtectKernelTunables/Logs cover), read-only /sys, RestrictNamespaces=yes approximated by removing
 #          unshare(2) and setns(2) from its allow list
 #   host   PrivateNetwork=yes (its own network namespace with only lo)
+# Controls first: the same host under the serve unit's filter, with ProtectKernelTunables' read-only /proc/sys
+# or with ProcSubset=pid must fail to start (proves the emulation bites).
 # Not emulated: PrivateUsers, IPAddressDeny/IPAddressAllow (cgroup BPF), RestrictNamespaces for clone(2) flags,
 # RestrictRealtime, LockPersonality, RestrictSUIDSGID, ProtectClock, ProtectKernelModules, KeyringMode.
 set -eu
@@ -47,14 +49,35 @@ common_mounts='
 '
 as_service="setpriv --reuid=$SERVICE_UID --regid=$SERVICE_UID --clear-groups --bounding-set=-all --inh-caps=-all --no-new-privs"
 
+# The runtime host under its unit's restrictions (replaces the calling shell). $1: system call list, $2: extra
+# mount commands, $3: log file, $4: extra unshare options.
+run_host() {
+  PROC_OPTIONS=hidepid=invisible DATA="$DATA" exec unshare --mount --propagation private --net $4 sh -c "
+    set -e
+    if command -v ip >/dev/null; then ip link set lo up; fi
+    $common_mounts
+    $2
+    exec $as_service env HOME=/nonexistent CLAWFLEET_DATA_DIR='$DATA' CLAWFLEET_RUNTIME_SANDBOX=bwrap CLAWFLEET_RUNTIME_LAUNCHER_SOCKET='$SOCKET' \
+      '$WORK/seccomp-exec' '$1' '$AF' -- '$(command -v node)' '$REPO/bin/clawfleet.js' runtime-host
+  " > "$3" 2>&1
+}
+
+# Controls: the emulation must be able to fail. The runtime host refuses to start (exit 2) when bubblewrap's
+# self-test fails, i.e. under clawfleet.service's system call filter, or with ProtectKernelTunables' read-only
+# /proc/sys, or with ProcSubset=pid.
+control() { # $1 name, $2 syscalls, $3 extra mounts, $4 expected message
+  # In its own pid namespace: a bubblewrap stuck after a refused system call dies with the namespace.
+  set +e; (run_host "$2" "$3" "$WORK/control-$1.log" "--pid --fork"); code=$?; set -e
+  if [ "$code" = 2 ] && grep -q "$4" "$WORK/control-$1.log"; then echo "control $1: the runtime host refused to start as expected ($4)"
+  else echo "CONTROL $1 FAILED (exit $code):"; cat "$WORK/control-$1.log"; exit 1; fi
+}
+echo "== controls"
+control serve-filter "$WORK/serve.syscalls" ":" "bubblewrap self-test failed"
+control kernel-tunables "$WORK/runtimes.syscalls" "mount --bind /proc/sys /proc/sys && mount -o remount,bind,ro /proc/sys" "Can't mount proc on /newroot/proc: Operation not permitted"
+control proc-subset "$WORK/runtimes.syscalls" "mount -t proc -o hidepid=invisible,subset=pid proc /proc" "Can't read /proc/sys/kernel/overflowuid"
+
 echo "== runtime host under clawfleet-runtimes.service's restrictions"
-PROC_OPTIONS=hidepid=invisible DATA="$DATA" unshare --mount --propagation private --net sh -c "
-  set -e
-  if command -v ip >/dev/null; then ip link set lo up; fi
-  $common_mounts
-  exec $as_service env HOME=/nonexistent CLAWFLEET_DATA_DIR='$DATA' CLAWFLEET_RUNTIME_SANDBOX=bwrap CLAWFLEET_RUNTIME_LAUNCHER_SOCKET='$SOCKET' \
-    '$WORK/seccomp-exec' '$WORK/runtimes.syscalls' '$AF' -- '$(command -v node)' '$REPO/bin/clawfleet.js' runtime-host
-" > "$WORK/host.log" 2>&1 &
+run_host "$WORK/runtimes.syscalls" ":" "$WORK/host.log" "" &
 HOST=$!
 for _ in $(seq 100); do [ -S "$SOCKET" ] && break; sleep 0.2; done
 [ -S "$SOCKET" ] || { cat "$WORK/host.log"; echo "FAIL: the runtime host did not start"; exit 1; }
@@ -86,7 +109,7 @@ RUNTIME=$(curl -fsS "http://127.0.0.1:$PORT/admin/v1/tenants/acme" -H "authoriza
 echo "$RUNTIME"
 PID=$(echo "$RUNTIME" | python3 -c 'import json,sys; print(json.load(sys.stdin)["runtime"]["pid"] or "")')
 echo "== process tree of the runtime (pid $PID)"
-p=$PID; while [ -n "$p" ] && [ "$p" != 1 ]; do echo "  $p uid=$(awk '/^Uid/{print $2}' /proc/$p/status) Seccomp=$(awk '/^Seccomp:/{print $2}' /proc/$p/status) NoNewPrivs=$(awk '/^NoNewPrivs/{print $2}' /proc/$p/status) $(tr '\0' ' ' < /proc/$p/cmdline | cut -c1-70)"; p=$(awk '/^PPid/{print $2}' /proc/$p/status); done
+p=$PID; while [ -n "$p" ] && [ "$p" != 1 ] && [ "$(awk '/^Uid/{print $2}' /proc/$p/status)" != 0 ]; do echo "  $p uid=$(awk '/^Uid/{print $2}' /proc/$p/status) Seccomp=$(awk '/^Seccomp:/{print $2}' /proc/$p/status) NoNewPrivs=$(awk '/^NoNewPrivs/{print $2}' /proc/$p/status) $(tr '\0' ' ' < /proc/$p/cmdline | cut -c1-70)"; p=$(awk '/^PPid/{print $2}' /proc/$p/status); done
 if echo "$ANSWER" | grep -q "mock model"; then echo "EMULATION OK: a sandboxed runtime started under both units' restrictions"; STATUS=0; else echo "EMULATION FAILED"; tail -20 "$WORK/host.log"; tail -20 "$WORK/serve.log"; STATUS=1; fi
 cleanup
 trap - EXIT

@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { pino } from "pino";
+import { ConfigError, loadConfig } from "../../src/config/load.js";
 import { isClawfleetError, type ClawfleetError } from "../../src/contracts/errors.js";
 import { checkRuntimeHost } from "../../src/doctor/runtime-checks.js";
 import type { RuntimeSpec } from "../../src/contracts/runtime-driver.js";
@@ -135,6 +136,22 @@ describe("the runtime host's launch gate", () => {
     assertRefused(() => validateLaunchRequest({ ...request, logHeader: "\u001b]0;owned\u0007\n" }, unprivilegedHost), "malformed", /logHeader/);
     assertRefused(() => validateLaunchRequest({ ...request, args: "--unshare-all" }, unprivilegedHost), "malformed");
     assertRefused(() => validateLaunchRequest(null, unprivilegedHost), "malformed");
+  });
+});
+
+describe("runtime.process.launcherSocket", () => {
+  const cwd = tmpdir();
+  it("comes from CLAWFLEET_RUNTIME_LAUNCHER_SOCKET and is unset by default (serve spawns runtimes itself)", () => {
+    assert.equal(loadConfig({ env: {}, cwd }).config.runtime.process.launcherSocket, undefined);
+    assert.equal(loadConfig({ env: { CLAWFLEET_RUNTIME_LAUNCHER_SOCKET: "/run/clawfleet-runtimes/launcher.sock" }, cwd }).config.runtime.process.launcherSocket, "/run/clawfleet-runtimes/launcher.sock");
+  });
+
+  it("must be absolute and cannot be combined with runtime.sandbox: none", () => {
+    assert.throws(() => loadConfig({ env: { CLAWFLEET_RUNTIME_LAUNCHER_SOCKET: "run/launcher.sock" }, cwd }), (error: unknown) => error instanceof ConfigError && error.problems.some((problem) => /launcherSocket: an absolute path/.test(problem)));
+    assert.throws(
+      () => loadConfig({ env: { CLAWFLEET_RUNTIME_LAUNCHER_SOCKET: "/run/x.sock", CLAWFLEET_RUNTIME_SANDBOX: "none" }, cwd }),
+      (error: unknown) => error instanceof ConfigError && error.problems.some((problem) => /runtime\.sandbox: .*sandboxed runtimes only/.test(problem)),
+    );
   });
 });
 
