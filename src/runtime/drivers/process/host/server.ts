@@ -219,13 +219,19 @@ export class RuntimeHost {
         const runtime: HostedRuntime = { handle: randomUUID(), tenantId, owner: socket, process: launched, exited: launched.exited };
         this.runtimes.set(runtime.handle, runtime);
         this.logger.info({ tenantId, handle: runtime.handle, pid: launched.pid }, "runtime launched");
-        send({ type: "launched", id, handle: runtime.handle, tenantId, pid: launched.pid });
-        void this.reportSandbox(runtime, send);
         void runtime.exited.then((exit) => {
           this.runtimes.delete(runtime.handle);
           this.logger.info({ tenantId, handle: runtime.handle, ...exit }, "runtime exited");
           if (runtime.owner === socket) send({ type: "exit", handle: runtime.handle, ...exit });
         });
+        if (socket.destroyed) {
+          // The client left while we spawned: its close handler ran before this runtime existed.
+          runtime.owner = null;
+          void this.stopRuntime(runtime, "client connection closed during the launch");
+          return;
+        }
+        send({ type: "launched", id, handle: runtime.handle, tenantId, pid: launched.pid });
+        void this.reportSandbox(runtime, send);
       } catch (error) {
         refuse(id, isClawfleetError(error) ? error : new ClawfleetError("CF_RUNTIME_START_FAILED", `runtime of tenant ${tenantId} could not be spawned: ${error instanceof Error ? error.message : String(error)}`), false);
       }
