@@ -16,7 +16,7 @@ import type { ClientFlags } from "./admin-client.js";
 export function registerRuntimeHostCommand(program: Command): void {
   program
     .command("runtime-host")
-    .description("launch sandboxed runtimes for `clawfleet serve` over a Unix socket (no network needed; see docs/security.md, systemd unit)")
+    .description("launch sandboxed runtimes for `clawfleet serve` over a Unix socket (no network needed; see docs/security.md, systemd units)")
     .option("-c, --config <file>", "config file (default ./clawfleet.yaml if present; env CLAWFLEET_CONFIG)")
     .option("--socket <path>", "Unix socket to listen on (default runtime.process.launcherSocket; env CLAWFLEET_RUNTIME_LAUNCHER_SOCKET)")
     .action(async (options: { config?: string; socket?: string }, command: Command) => {

@@ -6,7 +6,7 @@
  * - {@link LocalProcessLauncher} (the default, laptop mode): `child_process.spawn` in this process.
  * - `RemoteProcessLauncher` (`host/remote-launcher.ts`): asks a separate `clawfleet runtime-host` process over
  *   a Unix socket, so that the network-facing service itself never creates namespaces or mounts anything
- *   (see docs/security.md, "systemd unit").
+ *   (see docs/security.md, "systemd units").
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { Readable } from "node:stream";

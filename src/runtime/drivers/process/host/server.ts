@@ -4,7 +4,7 @@
  * directory of mode 0700, so only its own user reaches it), runs nothing but launch plans identical to the
  * ones it builds itself (`validation.ts`), and reports pids and exits back to the main service.
  *
- * Lifetimes (docs/security.md, "systemd unit"):
+ * Lifetimes (docs/security.md, "systemd units"):
  * - Runtimes belong to the connection that launched them. When it closes (the main service stopped, crashed
  *   or restarted), the host stops them: SIGTERM to the launcher, SIGKILL after `stopGraceMs`. A reconnecting
  *   main service therefore starts from nothing and never finds a runtime it does not know about.
