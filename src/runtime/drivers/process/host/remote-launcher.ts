@@ -157,6 +157,10 @@ export class RemoteProcessLauncher implements ProcessLauncher {
     this.connecting ??= RemoteProcessLauncher.open(this.options, this.options.reconnectTimeoutMs ?? 10_000).then(
       (connection) => {
         this.connecting = null;
+        if (this.closed) {
+          connection.socket.destroy();
+          throw unavailable(this.options.socketPath, "the launcher is closed");
+        }
         this.connection = connection;
         this.support = connection.hello.support;
         this.logger.info({ hostPid: connection.hello.hostPid }, "reconnected to the runtime host");
