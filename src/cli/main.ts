@@ -12,6 +12,7 @@ import { doctorCommand } from "./doctor.js";
 import { addApprovalCommands } from "./approval-commands.js";
 import { registerGovernanceCommands } from "./governance-commands.js";
 import { registerIdentityCommands } from "./identity-commands.js";
+import { registerRuntimeHostCommand } from "./runtime-host.js";
 
 function parseScope(value: string, previous: string[] = []): string[] {
   if (value !== "chat" && value !== "model") throw new InvalidArgumentError('scope must be "chat" or "model"');
@@ -86,6 +87,8 @@ export function buildProgram(): Command {
     .action(async (options: { config?: string; host?: string; port?: string }, command: Command) => {
       await serve({ ...options, dataDir: command.optsWithGlobals<ClientFlags>().dataDir });
     });
+
+  registerRuntimeHostCommand(program);
 
   program
     .command("doctor")

@@ -31,6 +31,7 @@ export const ENVIRONMENT_VARIABLES: ReadonlyArray<{ name: string; path: string[]
   { name: "CLAWFLEET_RUNTIME_NODE_PATH", path: ["runtime", "nodePath"] },
   { name: "CLAWFLEET_RUNTIME_OPENCLAW_DIR", path: ["runtime", "openclawDir"] },
   { name: "CLAWFLEET_RUNTIME_MODEL_API", path: ["runtime", "modelApi"] },
+  { name: "CLAWFLEET_RUNTIME_LAUNCHER_SOCKET", path: ["runtime", "process", "launcherSocket"] },
   { name: "CLAWFLEET_DATABASE_URL", path: ["databaseUrl"] },
   { name: "CLAWFLEET_REDIS_URL", path: ["redisUrl"] },
   { name: "CLAWFLEET_REDIS_KEY_PREFIX", path: ["redisKeyPrefix"] },

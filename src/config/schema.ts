@@ -174,8 +174,20 @@ export const configSchema = z
         restartMaxAttempts: z.coerce.number().int().min(0).default(5).describe("Crash restarts before a runtime is marked failed"),
         uidBase: z.coerce.number().int().min(1000).max(4_000_000_000).default(200_000).describe("Per-tenant uid = uidBase + tenant number (when run as root)"),
         modelApi: z.enum(["openai-completions", "anthropic-messages", "openai-responses"]).default("openai-completions").describe("API runtimes use for their model calls to the gateway"),
+        process: z
+          .object({
+            launcherSocket: z
+              .string()
+              .startsWith("/", "launcherSocket: an absolute path")
+              .optional()
+              .describe("Unix socket of `clawfleet runtime-host`: when set, that separate process spawns the sandboxed runtimes (serve connects to it; runtime-host listens on it). Unset: serve spawns them itself"),
+          })
+          .strict()
+          .prefault({})
+          .describe("The process driver"),
       })
       .strict()
+      .refine((runtime) => runtime.process.launcherSocket === undefined || runtime.sandbox !== "none", { message: "runtime.process.launcherSocket runs sandboxed runtimes only: it cannot be combined with runtime.sandbox: none", path: ["sandbox"] })
       .prefault({}),
     providers: z.array(providerSchema).default([]),
     routes: z.array(routeSchema).default([]).describe("Model aliases callers use, each with ordered targets (fallbacks, retries, timeouts)"),

@@ -51,6 +51,10 @@ export const ERROR_CATALOG = {
   CF_UPSTREAM_UNREACHABLE: { status: 502, retryable: true, type: "api_error" },
   CF_RUNTIME_UNAVAILABLE: { status: 503, retryable: true, type: "api_error" },
   CF_RUNTIME_START_FAILED: { status: 503, retryable: true, type: "api_error" },
+  /** The runtime host (`clawfleet runtime-host`, `runtime.process.launcherSocket`) cannot be reached or dropped the connection. */
+  CF_RUNTIME_HOST_UNAVAILABLE: { status: 503, retryable: true, type: "api_error" },
+  /** The runtime host refused a request: not exactly its own sandbox launch plan, a malformed message, or a runtime that is not ours (`details.reason`). */
+  CF_RUNTIME_LAUNCH_REFUSED: { status: 500, retryable: false, type: "api_error" },
   CF_SHUTTING_DOWN: { status: 503, retryable: true, type: "api_error" },
   CF_STATE_UNAVAILABLE: { status: 503, retryable: true, type: "api_error" },
   /** The identity provider (OIDC discovery/JWKS, ALB key endpoint) could not be reached: the request fails closed. */

@@ -7,7 +7,7 @@ import type { ClawfleetConfig } from "../config/schema.js";
 import type { RuntimeTokenDigests } from "../admin/diagnostics.js";
 import { checkBind, checkPermissions, checkTls } from "./deployment-checks.js";
 import { summarize, type DoctorCheck, type DoctorReport } from "./report.js";
-import { checkOpenclawVersion, checkRuntimeNode, checkSandbox, checkTokenParity } from "./runtime-checks.js";
+import { checkOpenclawVersion, checkRuntimeHost, checkRuntimeNode, checkSandbox, checkTokenParity } from "./runtime-checks.js";
 
 export interface DoctorOptions {
   config: ClawfleetConfig;
@@ -48,7 +48,8 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     ...checkBind(config),
     ...checkTls(config, nowMs),
     ...checkPermissions(config),
-    ...checkSandbox(config, options.env, isRoot),
+    // With a runtime host, the sandbox is its business: ask it instead of testing bubblewrap here.
+    ...(config.runtime.process.launcherSocket ? await checkRuntimeHost(config.runtime.process.launcherSocket) : checkSandbox(config, options.env, isRoot)),
     checkRuntimeNode(config),
     checkOpenclawVersion(config),
   ];

@@ -7,7 +7,8 @@ import { spawnSync } from "node:child_process";
 import { accessSync, constants as fsConstants, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import type { ClawfleetConfig } from "../config/schema.js";
-import { DEFAULT_BWRAP_PATH, DEFAULT_SETPRIV_PATH, detectSandboxSupport, runtimeInstallPaths, tenantLayout } from "../deps.js";
+import { DEFAULT_BWRAP_PATH, DEFAULT_SETPRIV_PATH, detectSandboxSupport, probeRuntimeHost, runtimeInstallPaths, tenantLayout } from "../deps.js";
+import { createLogger } from "../observability/logger.js";
 import { tokenDigest, type RuntimeTokenDigests } from "../admin/diagnostics.js";
 import { advisoriesAffecting, OPENCLAW_ADVISORIES } from "./advisories.js";
 import type { DoctorCheck } from "./report.js";
@@ -42,7 +43,7 @@ export function checkSandbox(config: ClawfleetConfig, env: NodeJS.ProcessEnv, is
   const onPath = findOnPath("bwrap", env.PATH);
   if (onPath === null) return [{ id: "sandbox.bwrap", status: "fail", detail: `bwrap is not on PATH (${env.PATH ?? ""}): runtimes cannot be sandboxed${config.runtime.sandbox === "auto" ? " and would start NOT isolated" : " and will not start"}`, fix: install }];
   const support = detectSandboxSupport(DEFAULT_BWRAP_PATH, DEFAULT_SETPRIV_PATH);
-  if (!support.available) return [{ id: "sandbox.bwrap", status: "fail", detail: `${support.reason ?? "bubblewrap unusable"} (found ${onPath} on PATH)`, fix: `${install}; under systemd install deploy/systemd/clawfleet-sandbox.conf (see docs/security.md); user namespaces must be enabled (sysctl kernel.unprivileged_userns_clone=1, no AppArmor userns restriction)` }];
+  if (!support.available) return [{ id: "sandbox.bwrap", status: "fail", detail: `${support.reason ?? "bubblewrap unusable"} (found ${onPath} on PATH)`, fix: `${install}; under systemd run runtimes through clawfleet-runtimes.service (runtime.process.launcherSocket, see docs/security.md); user namespaces must be enabled (sysctl kernel.unprivileged_userns_clone=1, no AppArmor userns restriction)` }];
   const checks: DoctorCheck[] = [{ id: "sandbox.bwrap", status: "pass", detail: `bubblewrap self-test passed (${DEFAULT_BWRAP_PATH})` }];
   if (!isRoot) {
     checks.push({ id: "sandbox.setpriv", status: "skip", detail: "not running as root: all runtimes share this user's uid (each still in its own namespaces)" });
@@ -52,6 +53,26 @@ export function checkSandbox(config: ClawfleetConfig, env: NodeJS.ProcessEnv, is
     checks.push(support.perTenantUid ? { id: "sandbox.setpriv", status: "pass", detail: "setpriv + bwrap run runtimes under per-tenant uids" } : { id: "sandbox.setpriv", status: "fail", detail: support.reason ?? "per-tenant uid self-test failed", fix: "check that setpriv works and user namespaces are allowed for unprivileged uids" });
   }
   return checks;
+}
+
+/**
+ * With `runtime.process.launcherSocket`: the runtime host (`clawfleet runtime-host`) answers on the socket and
+ * its bubblewrap self-test passed. Replaces {@link checkSandbox}: this process never runs bubblewrap then.
+ */
+export async function checkRuntimeHost(socketPath: string, probe: typeof probeRuntimeHost = probeRuntimeHost): Promise<DoctorCheck[]> {
+  const answer = await probe(socketPath, createLogger("silent"));
+  if (!answer.reachable) {
+    return [
+      {
+        id: "sandbox.runtime-host",
+        status: "fail",
+        detail: `runtime.process.launcherSocket is ${socketPath} but the runtime host does not answer (${answer.problem}): no runtime can start`,
+        fix: `start it (systemctl start clawfleet-runtimes, or clawfleet runtime-host --socket ${socketPath}); run doctor as the service's user (the socket is mode 0600)`,
+      },
+    ];
+  }
+  if (!answer.support.available) return [{ id: "sandbox.runtime-host", status: "fail", detail: `the runtime host at ${socketPath} reports no working sandbox: ${answer.support.reason ?? "unknown"}`, fix: "install bubblewrap where the runtime host runs; user namespaces must be allowed for its user" }];
+  return [{ id: "sandbox.runtime-host", status: "pass", detail: `runtime host at ${socketPath} answers; its bubblewrap self-test passed${answer.support.perTenantUid ? " (per-tenant uids available)" : ` (${answer.support.reason ?? "one uid for all runtimes"})`}` }];
 }
 
 function parseNodeVersion(text: string): number[] | null {

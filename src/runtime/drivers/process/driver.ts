@@ -6,11 +6,12 @@
  * Sandboxed: the platform reaches the gateway through `run/<tenant>/gateway.sock` (a hard link to the
  * launcher's inbound socket) and the runtime reaches the model gateway through `run/<tenant>/model/model.sock`
  * (created by the platform). Fallback: loopback TCP ports for both.
+ *
+ * Processes are spawned through a {@link ProcessLauncher}: this process by default, or `clawfleet runtime-host`
+ * (`runtime.process.launcherSocket`) so that the network-facing service never creates a namespace itself.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { Readable } from "node:stream";
 import type { Logger } from "pino";
 import { ClawfleetError, isClawfleetError } from "../../../contracts/errors.js";
 import type {
@@ -27,10 +28,11 @@ import { sandboxedLaunchPlan, unsandboxedLaunchPlan, type LaunchPlan, type Runti
 import { SANDBOX_PATHS, tenantLayout, type TenantLayout } from "./layout.js";
 import { allocateLoopbackPort } from "./ports.js";
 import { DEFAULT_PROBE_TIMEOUT_MS, probeHttpOk } from "./probe.js";
-import { readSandboxChildPid, sendSignal, settlesWithin, waitForFirstChild } from "./process-tree.js";
+import { LocalProcessLauncher, SANDBOX_INFO_FD, type LaunchedRuntime, type ProcessLauncher } from "./launcher.js";
+import { settlesWithin } from "./process-tree.js";
 import { DEFAULT_BWRAP_PATH, DEFAULT_SETPRIV_PATH, detectSandboxSupport, hostSystemPaths, inheritableDescriptors, runningAsRoot, type HostSystemPaths, type SandboxSupport } from "./sandbox-support.js";
 import { prepareTenantFiles, type TenantOwner } from "./provisioning.js";
-import { openRuntimeLog, readExistingConfig, tailFile, writeFileInsideRoot } from "./tenant-files.js";
+import { readExistingConfig, tailFile, writeFileInsideRoot } from "./tenant-files.js";
 
 /** Constructor options of {@link ProcessRuntimeDriver}. */
 export interface ProcessRuntimeDriverOptions {
@@ -56,28 +58,29 @@ export interface ProcessRuntimeDriverOptions {
    * per tenant); by default it lives in the private /tmp and is rebuilt on every start.
    */
   persistentCompileCache?: boolean;
+  /**
+   * Who spawns runtime processes (default {@link LocalProcessLauncher}: this process). A launcher that reports
+   * its own `sandboxSupport` (the runtime host) replaces the local bubblewrap self-test, and its runtimes are
+   * always sandboxed.
+   */
+  launcher?: ProcessLauncher;
 }
 
 /** One running runtime process. */
 interface RuntimeProcess {
   tenantId: string;
   layout: TenantLayout;
-  child: ChildProcess;
+  /** The spawned process (bwrap, or the launcher when unsandboxed), through the launcher that spawned it. */
+  process: LaunchedRuntime;
   sandboxed: boolean;
   endpoint: RuntimeEndpoint;
   startedAtMs: number;
-  /** Host pid of the sandbox's pid 1 (from `--info-fd`); resolves null when unknown. */
-  sandboxPid: Promise<number | null>;
-  launcherPid: number | null;
   endpointLinked: boolean;
   stopRequested: boolean;
   exited: Promise<RuntimeExit>;
 }
 
 const DEFAULT_GRACE_MS = 10_000;
-const INFO_FD = 3;
-const INFO_TIMEOUT_MS = 10_000;
-const LAUNCHER_LOOKUP_MS = 2_000;
 const KILL_WAIT_MS = 5_000;
 const DEFAULT_LOG_LINES = 200;
 
@@ -93,6 +96,7 @@ export class ProcessRuntimeDriver implements RuntimeDriver {
   private readonly persistentCompileCache: boolean;
   private readonly support: SandboxSupport;
   private readonly system: HostSystemPaths;
+  private readonly launcher: ProcessLauncher;
   private readonly runtimes = new Map<string, RuntimeProcess>();
   private readonly modelPorts = new Map<string, number>();
   private readonly locks = new Map<string, Promise<unknown>>();
@@ -100,9 +104,10 @@ export class ProcessRuntimeDriver implements RuntimeDriver {
   private readonly warnedUidTenants = new Set<string>();
 
   /**
-   * Detects sandbox support synchronously (a bwrap self-test, ~20 ms).
+   * Detects sandbox support synchronously (a bwrap self-test, ~20 ms), or takes it from a remote launcher.
    * @throws ClawfleetError `CF_CONFIG_INVALID` when `sandbox: "bwrap"` is required but bwrap does not work,
-   *   or a path option is not absolute
+   *   when a remote launcher is combined with `sandbox: "none"` or reports no working sandbox, or a path
+   *   option is not absolute
    */
   constructor(options: ProcessRuntimeDriverOptions) {
     this.dataDir = path.resolve(options.dataDir);
@@ -118,12 +123,18 @@ export class ProcessRuntimeDriver implements RuntimeDriver {
     this.defaultGraceMs = options.defaultGraceMs ?? DEFAULT_GRACE_MS;
     this.persistentCompileCache = options.persistentCompileCache ?? false;
     this.system = hostSystemPaths();
+    this.launcher = options.launcher ?? new LocalProcessLauncher();
+    const remoteSupport = this.launcher.sandboxSupport;
+    if (remoteSupport !== null && options.sandbox === "none") {
+      throw new ClawfleetError("CF_CONFIG_INVALID", "a runtime host (runtime.process.launcherSocket) only runs sandboxed runtimes: remove runtime.sandbox: none");
+    }
     this.support =
       options.sandbox === "none"
         ? { available: false, perTenantUid: false, reason: "sandbox disabled by configuration (runtime.sandbox: none)" }
-        : detectSandboxSupport(this.install.bwrapPath, this.install.setprivPath);
-    if (options.sandbox === "bwrap" && !this.support.available) {
-      throw new ClawfleetError("CF_CONFIG_INVALID", `runtime sandbox "bwrap" required but unavailable: ${this.support.reason ?? "unknown"}`);
+        : (remoteSupport ?? detectSandboxSupport(this.install.bwrapPath, this.install.setprivPath));
+    // A runtime host never falls back to unsandboxed runtimes, whatever runtime.sandbox says.
+    if ((options.sandbox === "bwrap" || remoteSupport !== null) && !this.support.available) {
+      throw new ClawfleetError("CF_CONFIG_INVALID", `runtime sandbox "bwrap" required but unavailable${remoteSupport !== null ? " on the runtime host" : ""}: ${this.support.reason ?? "unknown"}`);
     }
     this.sandboxed = this.support.available;
     if (!this.sandboxed) {
@@ -135,7 +146,7 @@ export class ProcessRuntimeDriver implements RuntimeDriver {
       if (!this.support.perTenantUid) {
         this.logger.warn({ reason: this.support.reason }, "per-tenant uids unavailable; runtimes share one uid inside their sandboxes");
       }
-      const leaked = inheritableDescriptors();
+      const leaked = this.launcher.kind === "local" ? inheritableDescriptors() : [];
       if (leaked.length > 0) {
         this.logger.warn({ descriptors: leaked }, "the platform holds inherited file descriptors without close-on-exec; every sandbox will inherit them (start the platform without stray descriptors)");
       }
@@ -211,7 +222,7 @@ export class ProcessRuntimeDriver implements RuntimeDriver {
   async status(tenantId: string): Promise<RuntimeProcessStatus> {
     const runtime = this.runtimes.get(tenantId);
     if (!runtime) return { running: false, pid: null, startedAtMs: null };
-    return { running: true, pid: await this.launcherPidOf(runtime), startedAtMs: runtime.startedAtMs };
+    return { running: true, pid: await runtime.process.launcherPid(), startedAtMs: runtime.startedAtMs };
   }
 
   /** Stops the runtime, then deletes the tenant root and its run dir. */
@@ -270,27 +281,31 @@ export class ProcessRuntimeDriver implements RuntimeDriver {
     // dead inode.
     await fs.rm(layout.endpointSocketPath, { force: true });
     if (this.sandboxed) await fs.rm(layout.gatewaySocketPath, { force: true });
-    const log = await openRuntimeLog(layout.tenantRoot, layout.runtimeLogPath);
-    let child: ChildProcess;
-    try {
-      await log.write(`---- clawfleet ${new Date().toISOString()}: starting runtime ${spec.tenantId} (${this.sandboxed ? "sandboxed" : "NOT sandboxed"}) ----\n`);
-      child = spawn(plan.command, plan.args, {
-        cwd: plan.cwd,
-        env: plan.environment,
-        stdio: this.sandboxed ? ["ignore", log.fd, log.fd, "pipe"] : ["ignore", log.fd, log.fd],
-        detached: !this.sandboxed,
-        ...(plan.spawnAs ?? {}),
-      });
-      await new Promise<void>((resolve, reject) => {
-        child.once("spawn", resolve);
-        child.once("error", reject);
-      });
-    } finally {
-      await log.close();
-    }
-    this.track(spec.tenantId, layout, child, plan);
-    this.logger.info({ tenantId: spec.tenantId, pid: child.pid, sandboxed: this.sandboxed, uid: owner?.uid ?? null }, "runtime spawned");
+    const extraEnvironment = this.extraEnvironment(layout);
+    const launched = await this.launcher.launch({
+      tenantId: spec.tenantId,
+      sandboxed: this.sandboxed,
+      uid: owner?.uid ?? null,
+      extraEnvironment,
+      command: plan.command,
+      args: plan.args,
+      environment: plan.environment,
+      cwd: plan.cwd,
+      spawnAs: plan.spawnAs,
+      tenantRoot: layout.tenantRoot,
+      logPath: layout.runtimeLogPath,
+      logHeader: `---- clawfleet ${new Date().toISOString()}: starting runtime ${spec.tenantId} (${this.sandboxed ? "sandboxed" : "NOT sandboxed"}) ----\n`,
+      infoFd: this.sandboxed ? SANDBOX_INFO_FD : null,
+    });
+    this.track(spec.tenantId, layout, launched, plan);
+    this.logger.info({ tenantId: spec.tenantId, pid: launched.pid, sandboxed: this.sandboxed, uid: owner?.uid ?? null, launcher: this.launcher.kind }, "runtime spawned");
     return plan.endpoint;
+  }
+
+  /** `NODE_COMPILE_CACHE` in the tenant's home when `persistentCompileCache` is on (its sandbox path when sandboxed). */
+  private extraEnvironment(layout: TenantLayout): Record<string, string> {
+    if (!this.persistentCompileCache) return {};
+    return { NODE_COMPILE_CACHE: path.join(this.sandboxed ? SANDBOX_PATHS.homeDir : layout.homeDir, ".cache", "node-compile-cache") };
   }
 
   private async launchPlan(spec: RuntimeSpec, layout: TenantLayout, owner: TenantOwner): Promise<LaunchPlan> {
@@ -302,8 +317,8 @@ export class ProcessRuntimeDriver implements RuntimeDriver {
         system: this.system,
         uid: owner?.uid ?? null,
         unprivileged: !runningAsRoot(),
-        infoFd: INFO_FD,
-        extraEnvironment: this.persistentCompileCache ? { NODE_COMPILE_CACHE: path.join(SANDBOX_PATHS.homeDir, ".cache", "node-compile-cache") } : {},
+        infoFd: SANDBOX_INFO_FD,
+        extraEnvironment: this.extraEnvironment(layout),
       });
     }
     return unsandboxedLaunchPlan({
@@ -313,37 +328,30 @@ export class ProcessRuntimeDriver implements RuntimeDriver {
       gatewayPort: await allocateLoopbackPort(),
       modelPort: await this.modelPortFor(spec.tenantId),
       owner,
-      extraEnvironment: this.persistentCompileCache ? { NODE_COMPILE_CACHE: path.join(layout.homeDir, ".cache", "node-compile-cache") } : {},
+      extraEnvironment: this.extraEnvironment(layout),
     });
   }
 
-  private track(tenantId: string, layout: TenantLayout, child: ChildProcess, plan: LaunchPlan): void {
-    let resolveExit: (exit: RuntimeExit) => void = () => undefined;
-    const exited = new Promise<RuntimeExit>((resolve) => (resolveExit = resolve));
-    const infoStream = child.stdio[INFO_FD];
+  private track(tenantId: string, layout: TenantLayout, launched: LaunchedRuntime, plan: LaunchPlan): void {
     const runtime: RuntimeProcess = {
       tenantId,
       layout,
-      child,
+      process: launched,
       sandboxed: this.sandboxed,
       endpoint: plan.endpoint,
       startedAtMs: Date.now(),
-      sandboxPid: this.sandboxed ? readSandboxChildPid(infoStream instanceof Readable ? infoStream : null, INFO_TIMEOUT_MS) : Promise.resolve(null),
-      launcherPid: this.sandboxed ? null : (child.pid ?? null),
       endpointLinked: false,
       stopRequested: false,
-      exited,
+      exited: launched.exited.then(({ code, signal }) => ({ tenantId, code, signal, expected: runtime.stopRequested })),
     };
     this.runtimes.set(tenantId, runtime);
-    child.once("exit", (code, signal) => {
+    void runtime.exited.then((exit) => {
       if (this.runtimes.get(tenantId) === runtime) this.runtimes.delete(tenantId);
-      const exit: RuntimeExit = { tenantId, code, signal, expected: runtime.stopRequested };
       if (runtime.sandboxed) void fs.rm(layout.endpointSocketPath, { force: true }).catch(() => undefined);
       // Without the sandbox's PID namespace, OpenClaw outlives a launcher that was killed; left running it keeps
       // the tenant's port and state lock, and the restart exits 78 ("gateway already running"). Reap the group.
-      else if (child.pid !== undefined) sendSignal(-child.pid, "SIGKILL");
+      else void launched.signal("group", "SIGKILL");
       this.logger[exit.expected ? "info" : "warn"]({ ...exit }, exit.expected ? "runtime stopped" : "runtime exited unexpectedly");
-      resolveExit(exit);
       for (const listener of this.exitListeners) {
         try {
           listener(exit);
@@ -358,9 +366,7 @@ export class ProcessRuntimeDriver implements RuntimeDriver {
     const runtime = this.runtimes.get(tenantId);
     if (!runtime) return;
     runtime.stopRequested = true;
-    const launcherPid = await this.launcherPidOf(runtime);
-    if (launcherPid !== null) sendSignal(launcherPid, "SIGTERM");
-    else this.kill(runtime);
+    if (!(await runtime.process.signal("launcher", "SIGTERM"))) this.kill(runtime);
     if (await settlesWithin(runtime.exited, graceMs)) return;
     this.logger.warn({ tenantId, graceMs }, "runtime did not stop in time; killing it");
     this.kill(runtime);
@@ -372,22 +378,13 @@ export class ProcessRuntimeDriver implements RuntimeDriver {
 
   /** SIGKILL: bwrap (its `--die-with-parent` children follow) and the sandbox's pid 1, or the fallback's process group. */
   private kill(runtime: RuntimeProcess): void {
-    const pid = runtime.child.pid;
-    if (pid === undefined) return;
+    const launched = runtime.process;
     if (runtime.sandboxed) {
-      sendSignal(pid, "SIGKILL");
-      void runtime.sandboxPid.then((sandboxPid) => sandboxPid !== null && sendSignal(sandboxPid, "SIGKILL"));
-    } else if (!sendSignal(-pid, "SIGKILL")) {
-      sendSignal(pid, "SIGKILL");
+      void launched.signal("process", "SIGKILL");
+      void launched.signal("sandbox", "SIGKILL");
+    } else {
+      void launched.signal("group", "SIGKILL").then((delivered) => delivered || launched.signal("process", "SIGKILL"));
     }
-  }
-
-  private async launcherPidOf(runtime: RuntimeProcess): Promise<number | null> {
-    if (runtime.launcherPid !== null) return runtime.launcherPid;
-    const sandboxPid = await runtime.sandboxPid;
-    if (sandboxPid === null) return null;
-    runtime.launcherPid = await waitForFirstChild(sandboxPid, LAUNCHER_LOOKUP_MS);
-    return runtime.launcherPid;
   }
 
   /** uid/gid for the tenant's files and processes: `spec.uid` when we are root, else null (warned once). */
