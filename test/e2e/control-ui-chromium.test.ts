@@ -373,7 +373,8 @@ describe("a tenant's OpenClaw Control UI through Clawfleet, in a real Chromium",
 
   test("OpenClaw's direct tool endpoint stays closed in every spelling, with and without the prefix; the API paths still work", async () => {
     const headers = { authorization: `Bearer ${apiKey}`, "content-type": "application/json" };
-    const body = JSON.stringify({ tool: "read", args: { path: "/etc/hostname" } });
+    // memory_search is a tool the runtime would run at once (it did through /__openclaw__/cap/x/tools/invoke before).
+    const body = JSON.stringify({ tool: "memory_search", args: { query: "x" } });
     for (const variant of ["/tools/invoke", "/__openclaw__/cap/x/tools/invoke", "/__openclaw__/cap/x/__openclaw__/cap/y/tools/invoke", "/x/..%2Ftools/invoke", "/t/acme/tools/invoke", "/tools/invoke?oc_cap=x"]) {
       const response = await fetch(`${origin}/t/acme${variant}`, { method: "POST", headers, body });
       const answer = await response.text();
