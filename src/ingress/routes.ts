@@ -1,7 +1,7 @@
 /**
  * The ingress: `/t/{tenant}/…` over HTTP and WebSocket to the tenant's own runtime. Order for every request:
- * request id → authenticate the caller (before the body is read; a browser page load without a session is sent to
- * `/auth/login`) → map the path (`runtime-paths.ts`: the runtime's APIs lose `/t/{tenant}`, its Control UI keeps
+ * request id → authenticate the caller (before the body is read; a browser page load without any credential is sent
+ * to `/auth/login`) → map the path (`runtime-paths.ts`: the runtime's APIs lose `/t/{tenant}`, its Control UI keeps
  * it; OpenClaw's direct tool endpoint is refused) → body checks → ensure the runtime is ready (starting it on
  * demand; the caller waits, bounded) → proxy with the runtime token or the trusted-proxy identity headers injected.
  */
@@ -41,8 +41,8 @@ export interface IngressDependencies {
   /** Receives one `agent_invocation` per request or WebSocket connection proxied to a runtime here. */
   audit?: AuditLog;
   /**
-   * `/auth/login` when browser login is configured: a browser that navigates to `/t/{tenant}/…` without a
-   * (valid) session is redirected there (`?returnTo=` the page) instead of getting a 401 JSON body.
+   * `/auth/login` when browser login is configured: a browser that navigates to `/t/{tenant}/…` without any
+   * credential is redirected there (`?returnTo=` the page) instead of getting a 401 JSON body.
    */
   loginPath?: string | undefined;
 }
@@ -166,7 +166,9 @@ export async function registerIngress(app: FastifyInstance, dependencies: Ingres
       try {
         caller = await authorizeIngressCaller(request, request.params.tenant, dependencies);
       } catch (error) {
-        if (dependencies.loginPath !== undefined && error instanceof ClawfleetError && error.status === 401 && isBrowserNavigation(request)) {
+        // Only when no credential came at all: a refused one (an expired session…) goes to the error handler, which
+        // counts it for the failed-authentication lockout, and says "log in again at /auth/login".
+        if (dependencies.loginPath !== undefined && error instanceof ClawfleetError && error.code === "CF_AUTH_MISSING" && isBrowserNavigation(request)) {
           return reply.code(302).header("cache-control", "no-store").redirect(`${dependencies.loginPath}?returnTo=${encodeURIComponent(request.raw.url ?? "/")}`);
         }
         throw error;

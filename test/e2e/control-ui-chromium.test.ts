@@ -315,6 +315,11 @@ describe("a tenant's OpenClaw Control UI through Clawfleet, in a real Chromium",
     assert.equal(navigation.status(), 302);
     assert.equal(navigation.headers().location, "/auth/login?returnTo=%2Ft%2Facme%2Fchat%2Fmain");
     assert.doesNotMatch(await navigation.text(), /openclaw/i, "nothing of the UI without a session");
+    // A session cookie that is refused (unknown, expired, signed out) is a failed authentication, not a missing one:
+    // 401 (counted for the lockout) with the way out in the message, no redirect.
+    const stale = await context.request.get(`${origin}/t/acme/`, { headers: { accept: "text/html", cookie: "cf_session=not-a-session" }, maxRedirects: 0 });
+    assert.equal(stale.status(), 401);
+    assert.match(await stale.text(), /CF_AUTH_INVALID_TOKEN.*log in again at \/auth\/login/);
     const script = await context.request.get(`${origin}/t/acme/control-ui-config.json`, { maxRedirects: 0 });
     assert.equal(script.status(), 401, "a non-navigation request gets the 401 it asked for");
     assert.equal(((await script.json()) as { error: { code: string } }).error.code, "CF_AUTH_MISSING");
