@@ -80,6 +80,8 @@ interface TenantParams {
 
 const TENANT_PREFIX = /^\/t\/[^/?]+/;
 
+const DIRECT_TOOL_REFUSAL = "POST /tools/invoke is not available through Clawfleet: tools run only when a model calls them through the model gateway, where the tenant's permission profile is enforced";
+
 /** The request URL after `/t/{tenant}` as the caller sent it (not normalized), for the direct-tool check. */
 function pathAfterTenant(url: string): string {
   const rest = url.replace(TENANT_PREFIX, "");
@@ -93,10 +95,11 @@ function pathAfterTenant(url: string): string {
  *   when the normalized path leaves `/t/{tenant}` (`/t/acme/../x`).
  */
 function resolveRuntimeTarget(url: string, tenantId: string): RuntimeTarget {
-  if (isDirectToolPath(pathAfterTenant(url))) throw new ClawfleetError("CF_ROUTE_FORBIDDEN", "POST /tools/invoke is not available through Clawfleet: tools run only when a model calls them through the model gateway, where the tenant's permission profile is enforced");
+  if (isDirectToolPath(pathAfterTenant(url))) throw new ClawfleetError("CF_ROUTE_FORBIDDEN", DIRECT_TOOL_REFUSAL);
   const target = runtimeTarget(url, tenantId);
   if (target === null) throw new ClawfleetError("CF_BAD_REQUEST", `the request path leaves /t/${tenantId}/ once dot segments are resolved; send a normalized path`);
-  if (isDirectToolPath(target.path)) throw new ClawfleetError("CF_ROUTE_FORBIDDEN", "POST /tools/invoke is not available through Clawfleet: tools run only when a model calls them through the model gateway, where the tenant's permission profile is enforced");
+  // Also on the path as sent, should the runtime's root paths ever include more than its APIs.
+  if (isDirectToolPath(target.path)) throw new ClawfleetError("CF_ROUTE_FORBIDDEN", DIRECT_TOOL_REFUSAL);
   return target;
 }
 

@@ -156,6 +156,7 @@ const MODEL_API_TRANSPORT: Record<RuntimeModelApi, { plugin: string; baseUrlHasV
 export function buildPlatformKeys(bindings: PlatformBindings): ConfigObject {
   const primaryModelId = bindings.modelIds[0];
   if (primaryModelId === undefined) throw new Error(`tenant ${bindings.tenantId}: modelIds must not be empty`);
+  const publicOrigin = bindings.trustedProxy ? openClawPublicOrigin(bindings.trustedProxy.allowedOrigins) : undefined;
   return {
     gateway: {
       port: bindings.gatewayPort,
@@ -164,7 +165,7 @@ export function buildPlatformKeys(bindings: PlatformBindings): ConfigObject {
       http: { endpoints: { chatCompletions: { enabled: true } } },
       controlUi: platformControlUi(bindings),
       ...(bindings.trustedProxy ? { trustedProxies: ["127.0.0.1"] } : {}),
-      ...(bindings.trustedProxy && openClawPublicOrigin(bindings.trustedProxy.allowedOrigins) ? { publicOrigin: openClawPublicOrigin(bindings.trustedProxy.allowedOrigins) } : {}),
+      ...(publicOrigin !== undefined ? { publicOrigin } : {}),
     },
     logging: { file: bindings.logFile },
     update: { checkOnStart: false },
