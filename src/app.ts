@@ -183,6 +183,7 @@ export async function startClawfleet(config: ClawfleetConfig, logger: Logger, en
     identity: identity.chain,
     runtimeAuthMode: identity.runtimeAuthMode,
     publicOrigin: config.auth.publicOrigin,
+    loginPath: config.auth.browserLogin !== undefined && config.auth.publicOrigin !== undefined ? "/auth/login" : undefined,
   });
 
   // Replicas: a policy change made on one replica (tenant, key, settings) is announced on the shared state's

@@ -9,12 +9,15 @@ import type { RawData } from "ws";
 
 const DIRECT_TOOL_PATH = "/tools/invoke";
 const DIRECT_TOOL_METHOD = "tools.invoke";
+/** OpenClaw's capability-scoped URL prefix, `/__openclaw__/cap/<capability>` (lowercased, as compared here). */
+const CAPABILITY_SCOPED_PREFIX = /^\/__openclaw__\/cap\/[^/]+(?=\/)/;
 /** Decoding rounds for percent-encoded paths (`%252F` → `%2F` → `/`). */
 const MAX_DECODE_ROUNDS = 4;
 
 /**
  * True when a runtime path (after `/t/{tenant}`, query included) names the direct tool endpoint, however it is
- * spelled: percent-encoding (also nested), case, repeated or trailing slashes, dot segments, backslashes.
+ * spelled: percent-encoding (also nested), case, repeated or trailing slashes, dot segments, backslashes, and
+ * OpenClaw's capability-scoped form `/__openclaw__/cap/<capability>/tools/invoke`.
  */
 export function isDirectToolPath(runtimePath: string): boolean {
   let path = runtimePath.split("?")[0] ?? "/";
@@ -36,6 +39,10 @@ export function isDirectToolPath(runtimePath: string): boolean {
     return true;
   }
   normalized = normalized.replace(/\/+$/, "");
+  // OpenClaw rewrites `/__openclaw__/cap/<capability>/<path>` to `<path>` before routing (plugin node
+  // capabilities, 2026.9.6 `normalizePluginNodeCapabilityScopedUrl`), so `/__openclaw__/cap/x/tools/invoke` is
+  // the direct tool endpoint too.
+  while (CAPABILITY_SCOPED_PREFIX.test(normalized)) normalized = normalized.replace(CAPABILITY_SCOPED_PREFIX, "");
   return normalized === DIRECT_TOOL_PATH || normalized.startsWith(`${DIRECT_TOOL_PATH}/`);
 }
 

@@ -49,11 +49,16 @@ export function runtimeRequestHeaders(incoming: Record<string, string | string[]
   return headers;
 }
 
-/** Response headers to pass back to the caller (hop-by-hop ones removed). */
+/**
+ * Response headers to pass back to the caller: the runtime's own (its Control UI's `content-security-policy`,
+ * `x-frame-options`, caching…), minus hop-by-hop ones and `set-cookie`. A runtime's cookies would be set on
+ * Clawfleet's origin, where they could overwrite or shadow Clawfleet's session cookie, and they would never come
+ * back to the runtime anyway: the ingress does not forward the caller's `cookie` header.
+ */
 export function callerResponseHeaders(incoming: Record<string, string | string[] | undefined>): Record<string, string | string[]> {
   const headers: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(incoming)) {
-    if (value === undefined || HOP_BY_HOP.has(name)) continue;
+    if (value === undefined || HOP_BY_HOP.has(name) || name === "set-cookie") continue;
     headers[name] = value;
   }
   return headers;

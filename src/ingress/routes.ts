@@ -1,7 +1,9 @@
 /**
  * The ingress: `/t/{tenant}/…` over HTTP and WebSocket to the tenant's own runtime. Order for every request:
- * request id → authenticate tenant key (before the body is read) → body checks → ensure the runtime is ready
- * (starting it on demand; the caller waits, bounded) → proxy with the runtime token injected.
+ * request id → authenticate the caller (before the body is read; a browser page load without any credential is sent
+ * to `/auth/login`) → map the path (`runtime-paths.ts`: the runtime's APIs lose `/t/{tenant}`, its Control UI keeps
+ * it; OpenClaw's direct tool endpoint is refused) → body checks → ensure the runtime is ready (starting it on
+ * demand; the caller waits, bounded) → proxy with the runtime token or the trusted-proxy identity headers injected.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type {} from "@fastify/websocket";
@@ -20,6 +22,7 @@ import { trustedProxyHeaders } from "./trusted-proxy.js";
 import type { RuntimeClientPool } from "./upstream-pool.js";
 import { proxyWebSocket } from "./websocket-proxy.js";
 import { isDirectToolPath } from "./direct-tool-invocation.js";
+import { runtimeTarget, type RuntimeTarget } from "./runtime-paths.js";
 
 export interface IngressDependencies {
   snapshots: SnapshotPublisher;
@@ -37,6 +40,22 @@ export interface IngressDependencies {
   publicOrigin?: string | undefined;
   /** Receives one `agent_invocation` per request or WebSocket connection proxied to a runtime here. */
   audit?: AuditLog;
+  /**
+   * `/auth/login` when browser login is configured: a browser that navigates to `/t/{tenant}/…` without any
+   * credential is redirected there (`?returnTo=` the page) instead of getting a 401 JSON body.
+   */
+  loginPath?: string | undefined;
+}
+
+/**
+ * A top-level browser page load: GET without credentials of an API client (no `Authorization`, no `x-api-key`),
+ * not a WebSocket upgrade, asking for HTML (`Accept: text/html`, which browsers send on navigation and `fetch`,
+ * SDKs and curl do not by default).
+ */
+function isBrowserNavigation(request: FastifyRequest): boolean {
+  const headers = request.headers;
+  if (request.method !== "GET" || headers.authorization !== undefined || headers["x-api-key"] !== undefined || headers.upgrade !== undefined) return false;
+  return typeof headers.accept === "string" && headers.accept.toLowerCase().includes("text/html");
 }
 
 /** The audit actor of an ingress caller: `key:<keyId>`, `user:<userId>`, else the principal's kind. */
@@ -48,8 +67,8 @@ function actorOf(request: FastifyRequest): string {
   return principal.kind;
 }
 
-function recordInvocation(dependencies: IngressDependencies, request: FastifyRequest, tenantId: string, transport: "http" | "websocket"): void {
-  dependencies.audit?.record({ type: "agent_invocation", tenantId, actor: actorOf(request), requestId: request.id, details: { transport, method: request.method, path: runtimePath(request.raw.url ?? "/").split("?")[0] ?? "/" } });
+function recordInvocation(dependencies: IngressDependencies, request: FastifyRequest, tenantId: string, transport: "http" | "websocket", tenantPath: string): void {
+  dependencies.audit?.record({ type: "agent_invocation", tenantId, actor: actorOf(request), requestId: request.id, details: { transport, method: request.method, path: tenantPath } });
 }
 
 /** The authorized caller of each ingress request (set by the onRequest hook). */
@@ -61,10 +80,27 @@ interface TenantParams {
 
 const TENANT_PREFIX = /^\/t\/[^/?]+/;
 
-/** The path (and query) to send to the runtime: the request URL without `/t/{tenant}`. */
-export function runtimePath(url: string): string {
+const DIRECT_TOOL_REFUSAL = "POST /tools/invoke is not available through Clawfleet: tools run only when a model calls them through the model gateway, where the tenant's permission profile is enforced";
+
+/** The request URL after `/t/{tenant}` as the caller sent it (not normalized), for the direct-tool check. */
+function pathAfterTenant(url: string): string {
   const rest = url.replace(TENANT_PREFIX, "");
   return rest.startsWith("/") ? rest : `/${rest}`;
+}
+
+/**
+ * Where a request goes on its tenant's runtime ({@link runtimeTarget}: Control UI paths keep `/t/{tenant}`, the
+ * runtime's root APIs lose it).
+ * @throws ClawfleetError CF_ROUTE_FORBIDDEN for OpenClaw's direct tool endpoint in any spelling; CF_BAD_REQUEST
+ *   when the normalized path leaves `/t/{tenant}` (`/t/acme/../x`).
+ */
+function resolveRuntimeTarget(url: string, tenantId: string): RuntimeTarget {
+  if (isDirectToolPath(pathAfterTenant(url))) throw new ClawfleetError("CF_ROUTE_FORBIDDEN", DIRECT_TOOL_REFUSAL);
+  const target = runtimeTarget(url, tenantId);
+  if (target === null) throw new ClawfleetError("CF_BAD_REQUEST", `the request path leaves /t/${tenantId}/ once dot segments are resolved; send a normalized path`);
+  // Also on the path as sent, should the runtime's root paths ever include more than its APIs.
+  if (isDirectToolPath(target.path)) throw new ClawfleetError("CF_ROUTE_FORBIDDEN", DIRECT_TOOL_REFUSAL);
+  return target;
 }
 
 /** On OpenAI paths the body must be JSON: refuse malformed bodies here, in OpenAI's error shape. */
@@ -82,13 +118,12 @@ function checkJsonBody(request: FastifyRequest, path: string): boolean {
 function createHttpProxyHandler(dependencies: IngressDependencies) {
   return async function proxyToRuntime(request: FastifyRequest<{ Params: TenantParams }>, reply: FastifyReply): Promise<FastifyReply> {
     const tenantId = request.params.tenant;
-    const path = runtimePath(request.raw.url ?? "/");
-    if (isDirectToolPath(path)) throw new ClawfleetError("CF_ROUTE_FORBIDDEN", "POST /tools/invoke is not available through Clawfleet: tools run only when a model calls them through the model gateway, where the tenant's permission profile is enforced");
-    const isJson = checkJsonBody(request, path);
+    const target = resolveRuntimeTarget(request.raw.url ?? "/", tenantId);
+    const isJson = checkJsonBody(request, target.tenantPath);
     const decision = await dependencies.ownership.decide(tenantId);
     if (decision.kind === "remote") return dependencies.forwarder.forward(request, reply, decision.ownerUrl);
     const connection = await dependencies.runtimes.ensureReady(tenantId);
-    recordInvocation(dependencies, request, tenantId, "http");
+    recordInvocation(dependencies, request, tenantId, "http", target.tenantPath);
     const endRequest = dependencies.runtimes.beginRequest(tenantId);
     const abort = new AbortController();
     reply.raw.on("close", () => {
@@ -107,7 +142,7 @@ function createHttpProxyHandler(dependencies: IngressDependencies) {
     try {
       const upstream = await dependencies.clients.clientFor(tenantId, connection.endpoint).request({
         method: request.method as "GET",
-        path,
+        path: target.path,
         headers,
         body,
         signal: abort.signal,
@@ -129,8 +164,18 @@ export async function registerIngress(app: FastifyInstance, dependencies: Ingres
   await app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser("*", { parseAs: "buffer" }, (_request, body, done) => done(null, body));
-    scope.addHook<{ Params: TenantParams }>("onRequest", async function authenticateIngress(request) {
-      const caller = await authorizeIngressCaller(request, request.params.tenant, dependencies);
+    scope.addHook<{ Params: TenantParams }>("onRequest", async function authenticateIngress(request, reply) {
+      let caller: IngressCaller;
+      try {
+        caller = await authorizeIngressCaller(request, request.params.tenant, dependencies);
+      } catch (error) {
+        // Only when no credential came at all: a refused one (an expired session…) goes to the error handler, which
+        // counts it for the failed-authentication lockout, and says "log in again at /auth/login".
+        if (dependencies.loginPath !== undefined && error instanceof ClawfleetError && error.code === "CF_AUTH_MISSING" && isBrowserNavigation(request)) {
+          return reply.code(302).header("cache-control", "no-store").redirect(`${dependencies.loginPath}?returnTo=${encodeURIComponent(request.raw.url ?? "/")}`);
+        }
+        throw error;
+      }
       callers.set(request.raw, caller);
       const principal = caller.principal;
       request.log = request.log.child({ tenantId: request.params.tenant, ...(principal.kind === "api-key" ? { keyId: principal.key.id } : principal.kind === "user" ? { userId: principal.user.id } : {}) });
@@ -138,18 +183,24 @@ export async function registerIngress(app: FastifyInstance, dependencies: Ingres
     const handler = createHttpProxyHandler(dependencies);
     const wsHandler = (socket: import("ws").WebSocket, request: FastifyRequest<{ Params: TenantParams }>) => {
       const tenantId = request.params.tenant;
+      const target = runtimeTarget(request.raw.url ?? "/", tenantId);
+      if (target === null) {
+        // 1008 Policy Violation (RFC 6455 §7.4.1): the normalized path leaves /t/{tenant}.
+        socket.close(1008, "path outside the tenant");
+        return;
+      }
       const endRequest = dependencies.runtimes.beginRequest(tenantId);
       const caller = callers.get(request.raw);
       proxyWebSocket({
         caller: socket,
         identityHeaders: caller ? trustedProxyHeaders(caller.principal, caller.role, request.socket.remoteAddress, dependencies.publicOrigin, "websocket") : {},
         ...(typeof request.headers.origin === "string" ? { origin: request.headers.origin } : {}),
-        path: runtimePath(request.raw.url ?? "/"),
+        path: target.path,
         connect: async () => {
           const decision = await dependencies.ownership.decide(tenantId);
           if (decision.kind === "local") {
             const connection = await dependencies.runtimes.ensureReady(tenantId);
-            recordInvocation(dependencies, request, tenantId, "websocket");
+            recordInvocation(dependencies, request, tenantId, "websocket", target.tenantPath);
             return { kind: "runtime", connection };
           }
           if (request.headers[FORWARDED_BY_HEADER] !== undefined) throw new Error("the tenant's runtime is moving between replicas");

@@ -13,6 +13,7 @@
  */
 
 import type { RuntimeModelApi, RuntimeTrustedProxy } from "../contracts/runtime-driver.js";
+import { tenantPathPrefix } from "../ingress/runtime-paths.js";
 
 /** A JSON object as parsed from / written to `openclaw.json`. */
 export type ConfigObject = Record<string, unknown>;
@@ -144,6 +145,8 @@ const MODEL_API_TRANSPORT: Record<RuntimeModelApi, { plugin: string; baseUrlHasV
  *
  * - `gateway.port`, `gateway.bind: "loopback"`, `gateway.auth` (replaced whole: `{mode: "token", token}`),
  *   `gateway.http.endpoints.chatCompletions.enabled: true`
+ * - `gateway.controlUi` ({@link platformControlUi}: base path `/t/{tenant}`; with trusted proxy, enabled and the
+ *   allowed origins), and with trusted proxy `gateway.trustedProxies` and `gateway.publicOrigin`
  * - `logging.file`, `agents.defaults.workspace`, `agents.defaults.model.primary` (`clawfleet/<modelIds[0]>`)
  * - `models.providers` (replaced whole: only the `clawfleet` provider survives)
  * - `update.checkOnStart: false`, `models.catalogRefresh.enabled: false`
@@ -153,13 +156,16 @@ const MODEL_API_TRANSPORT: Record<RuntimeModelApi, { plugin: string; baseUrlHasV
 export function buildPlatformKeys(bindings: PlatformBindings): ConfigObject {
   const primaryModelId = bindings.modelIds[0];
   if (primaryModelId === undefined) throw new Error(`tenant ${bindings.tenantId}: modelIds must not be empty`);
+  const publicOrigin = bindings.trustedProxy ? openClawPublicOrigin(bindings.trustedProxy.allowedOrigins) : undefined;
   return {
     gateway: {
       port: bindings.gatewayPort,
       bind: "loopback",
       auth: platformGatewayAuth(bindings),
       http: { endpoints: { chatCompletions: { enabled: true } } },
-      ...(bindings.trustedProxy ? { trustedProxies: ["127.0.0.1"], controlUi: { allowedOrigins: bindings.trustedProxy.allowedOrigins } } : {}),
+      controlUi: platformControlUi(bindings),
+      ...(bindings.trustedProxy ? { trustedProxies: ["127.0.0.1"] } : {}),
+      ...(publicOrigin !== undefined ? { publicOrigin } : {}),
     },
     logging: { file: bindings.logFile },
     update: { checkOnStart: false },
@@ -174,6 +180,62 @@ export function buildPlatformKeys(bindings: PlatformBindings): ConfigObject {
       providers: platformProviders(bindings),
     },
   };
+}
+
+/**
+ * `gateway.controlUi`, platform-managed. `basePath` is always `/t/{tenantId}` (the ingress prefix, see
+ * `src/ingress/runtime-paths.ts`): OpenClaw then serves its Control UI and builds every UI URL under the path the
+ * browser sees (OpenClaw docs/web/control-ui.md; its base-path grammar trims slashes and takes any string, and
+ * tenant ids `^[a-z0-9][a-z0-9-]{0,62}$` need no escaping; a change needs a restart, and it never changes for a
+ * tenant). With trusted proxy the UI is on (`enabled: true`, the browser front door: logged-in users are admitted
+ * by the identity headers of the ingress) and `allowedOrigins` lists the public origin. In token mode it stays as
+ * the template has it (off): a browser could only log in with the runtime token, which never leaves the platform.
+ */
+function platformControlUi(bindings: PlatformBindings): ConfigObject {
+  const basePath = tenantPathPrefix(bindings.tenantId);
+  const trusted = bindings.trustedProxy;
+  return trusted ? { enabled: true, basePath, allowedOrigins: trusted.allowedOrigins } : { basePath };
+}
+
+/**
+ * The rendered `gateway.controlUi`: the tenant's own keys (labels, colours, invitations…) with
+ * {@link platformControlUi} on top, minus what would let tenant-chosen code run in Clawfleet's origin, which every
+ * tenant's UI, the console and the admin API share (path-prefix routing): `root` (serve any files as the UI) and
+ * `dangerouslyAllowHostHeaderOriginFallback` are dropped, `experimental.customPlugins` (plugin code inside the page)
+ * and `allowExternalEmbedUrls` are off, and `embedSandbox` is `scripts` or `strict`, never `trusted` (which adds
+ * `allow-same-origin` to agent-generated embeds; OpenClaw docs/web/control-ui/chat.md "Hosted embeds").
+ */
+function pinControlUi(current: unknown, bindings: PlatformBindings): ConfigObject {
+  const tenant: ConfigObject = isPlainObject(current) ? { ...current } : {};
+  delete tenant.root;
+  delete tenant.dangerouslyAllowHostHeaderOriginFallback;
+  const experimental = isPlainObject(tenant.experimental) ? tenant.experimental : {};
+  return {
+    ...tenant,
+    embedSandbox: tenant.embedSandbox === "strict" ? "strict" : "scripts",
+    allowExternalEmbedUrls: false,
+    experimental: { ...experimental, customPlugins: false },
+    ...platformControlUi(bindings),
+  };
+}
+
+/**
+ * `gateway.publicOrigin` for a trusted-proxy runtime: the public origin (the one allowed origin), used by OpenClaw
+ * for absolute links it builds (shared-session documents, deep links). OpenClaw's schema takes only a bare HTTPS
+ * origin or HTTP on `localhost`, `127.0.0.1` or `[::1]`; any other origin (a cleartext test setup) is left out,
+ * and OpenClaw then falls back to the request's Host.
+ */
+export function openClawPublicOrigin(allowedOrigins: readonly string[]): string | undefined {
+  if (allowedOrigins.length !== 1) return undefined;
+  let origin: URL;
+  try {
+    origin = new URL(allowedOrigins[0] as string);
+  } catch {
+    return undefined;
+  }
+  const loopback = origin.hostname === "localhost" || origin.hostname === "127.0.0.1" || origin.hostname === "[::1]";
+  if (origin.protocol !== "https:" && !(origin.protocol === "http:" && loopback)) return undefined;
+  return origin.origin;
 }
 
 /**
@@ -242,7 +304,8 @@ export interface RenderOpenClawConfigInput {
  * Renders a runtime's full OpenClaw config:
  * `deepMerge(deepMerge(deepMerge(LEAN_TEMPLATE, existing), tenantSettings), platformKeys)`, with
  * `gateway.auth` and `models.providers` replaced whole by the platform's values (so no tenant provider or
- * auth mode survives), then `platform.overrides` merged last. Inputs are not mutated.
+ * auth mode survives) and `gateway.controlUi` pinned ({@link pinControlUi}), then `platform.overrides` merged
+ * last. Inputs are not mutated.
  *
  * @returns a fresh object, ready for `JSON.stringify`
  * @throws Error when `platform.modelIds` is empty
@@ -252,6 +315,7 @@ export function renderOpenClawConfig(input: RenderOpenClawConfigInput): ConfigOb
   const merged = deepMerge(deepMerge(deepMerge(LEAN_TEMPLATE, input.existing), input.tenantSettings), platformKeys);
   replaceAt(merged, ["gateway", "auth"], platformGatewayAuth(input.platform));
   replaceAt(merged, ["models", "providers"], platformProviders(input.platform));
+  replaceAt(merged, ["gateway", "controlUi"], pinControlUi(isPlainObject(merged.gateway) ? merged.gateway.controlUi : undefined, input.platform));
   // The transport plugin of the model API must load, whatever plugin allow-list the tenant chose.
   const transportPlugin = MODEL_API_TRANSPORT[input.platform.modelApi ?? "openai-completions"].plugin;
   const plugins = isPlainObject(merged.plugins) ? merged.plugins : undefined;

@@ -1,14 +1,15 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { runtimePath } from "../../src/ingress/routes.js";
+import { runtimeTarget } from "../../src/ingress/runtime-paths.js";
 import { errorDialectForPath } from "../../src/http/error-mapping.js";
 
-test("ingress paths: /t/{tenant} is removed, query kept", () => {
-  assert.equal(runtimePath("/t/acme/v1/chat/completions"), "/v1/chat/completions");
-  assert.equal(runtimePath("/t/acme/"), "/");
-  assert.equal(runtimePath("/t/acme"), "/");
-  assert.equal(runtimePath("/t/acme?x=1"), "/?x=1");
-  assert.equal(runtimePath("/t/acme/v1/models?limit=2"), "/v1/models?limit=2");
+test("ingress paths: /t/{tenant} is removed from the runtime's APIs, kept for its Control UI, query kept", () => {
+  const path = (url: string) => runtimeTarget(url, "acme")?.path;
+  assert.equal(path("/t/acme/v1/chat/completions"), "/v1/chat/completions");
+  assert.equal(path("/t/acme/v1/models?limit=2"), "/v1/models?limit=2");
+  assert.equal(path("/t/acme/"), "/t/acme/");
+  assert.equal(path("/t/acme"), "/t/acme");
+  assert.equal(path("/t/acme?x=1"), "/t/acme?x=1");
 });
 
 test("error shapes: Anthropic on /v1/messages, OpenAI on other OpenAI paths", () => {

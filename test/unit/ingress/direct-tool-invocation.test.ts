@@ -10,6 +10,13 @@ describe("direct tool invocation is never forwarded to a runtime", () => {
     for (const path of allowed) assert.equal(isDirectToolPath(path), false, path);
   });
 
+  test("OpenClaw's capability-scoped spelling /__openclaw__/cap/<capability>/tools/invoke is recognised too", () => {
+    const refused = ["/__openclaw__/cap/x/tools/invoke", "/__OPENCLAW__/cap/x/tools/invoke?oc_cap=y", "/__openclaw__/cap/a/__openclaw__/cap/b/tools/invoke", "/__openclaw__%2Fcap%2Fx%2Ftools%2Finvoke", "/__openclaw__/cap/x//tools/invoke/"];
+    for (const path of refused) assert.equal(isDirectToolPath(path), true, path);
+    // OpenClaw reads `/__openclaw__/cap/tools/invoke` as capability "tools" and path "/invoke".
+    for (const path of ["/__openclaw__/cap/x", "/__openclaw__/cap/tools/invoke", "/__openclaw__/cap/x/tools"]) assert.equal(isDirectToolPath(path), false, path);
+  });
+
   test("a tools.invoke WebSocket request is found however it is encoded; other frames pass", () => {
     const frame = (value: unknown) => Buffer.from(typeof value === "string" ? value : JSON.stringify(value));
     assert.equal(directToolInvocationId(frame({ type: "req", id: "7", method: "tools.invoke", params: { name: "exec" } }), false), "7");
