@@ -30,6 +30,7 @@ import { renderProfileConfig } from "./governance/profiles/render.js";
 import { createProfileRuntimeSync } from "./governance/profiles/runtime-sync.js";
 import { setUpIdentity } from "./auth/setup.js";
 import { identityAdminRoutes } from "./admin/identity-routes.js";
+import { RuntimeIdentitySync } from "./runtime/identity-sync.js";
 
 export const VERSION = "0.1.0";
 
@@ -131,6 +132,11 @@ export async function startClawfleet(config: ClawfleetConfig, logger: Logger, en
     logger.child({ component: "runtime-manager" }),
   );
 
+  // Members or keys changed (on any replica): the replica running the tenant's runtime rewrites its identity scopes live.
+  const identitySync = new RuntimeIdentitySync({ sharedState: deps.sharedState, target: runtimes, logger: logger.child({ component: "identity-sync" }) });
+  await identitySync.start();
+  const stopIdentitySync = deps.snapshots.onChange((snapshot) => identitySync.onSnapshot(snapshot));
+
   // A profile change (edit or assignment) restarts the tenant's running runtime with a freshly rendered config.
   const profileSync = createProfileRuntimeSync(deps.profileResolver, { stateOf: (tenantId) => runtimes.stateOf(tenantId), stop: (tenantId) => runtimes.stop(tenantId), start: (tenantId) => runtimes.start(tenantId), decide: (tenantId) => ownership.decide(tenantId) }, logger.child({ component: "profile-sync" }));
   profileSync.onSnapshot(deps.snapshots.current());
@@ -150,7 +156,7 @@ export async function startClawfleet(config: ClawfleetConfig, logger: Logger, en
     approvals: { inbox: deps.approvals.inbox, repository: deps.store.approvals, now: deps.now },
     governance: { profiles: deps.profiles, audit: deps.audit, auditEvents: deps.store.audit },
     authorizeRequest: identity.authorizeAdmin,
-    extraRoutes: [identityAdminRoutes({ identity: deps.store.identity, tenants: deps.tenants, now: deps.now })],
+    extraRoutes: [identityAdminRoutes({ identity: deps.store.identity, tenants: deps.tenants, now: deps.now, onMembershipsChanged: (tenantId) => identitySync.membershipsChanged(tenantId) })],
   });
   await registerModelGateway(app, {
     snapshots: deps.snapshots,
@@ -259,6 +265,8 @@ export async function startClawfleet(config: ClawfleetConfig, logger: Logger, en
         await approvalSweeper.stop();
         execApprovals.close();
         stopProfileSync();
+        stopIdentitySync();
+        await identitySync.close();
         logger.info("shutting down: stopping runtimes");
         await runtimes.shutdown();
         await ownership.close();

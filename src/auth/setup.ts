@@ -28,7 +28,11 @@ export interface IdentitySetup {
   /** The admin API's onRequest authorization (admin token, or a user whose platform roles allow the request). */
   authorizeAdmin: (request: FastifyRequest) => Promise<void>;
   runtimeAuthMode: "token" | "trusted-proxy";
-  /** Trusted-proxy settings of a tenant's runtime at its start; undefined in token mode. */
+  /**
+   * Trusted-proxy settings of a tenant's runtime as of now (stored members by role, live chat keys, the approval
+   * client), rendered at each start and again whenever members or keys change (`src/runtime/identity-sync.ts`);
+   * undefined in token mode.
+   */
   trustedProxyFor: ((tenantId: string) => Promise<RuntimeTrustedProxy | undefined>) | undefined;
 }
 
@@ -114,8 +118,10 @@ export async function setUpIdentity(
       ? async (tenantId: string): Promise<RuntimeTrustedProxy> => {
           const identityScopes: Record<string, string[]> = { [APPROVAL_CLIENT_IDENTITY]: [...APPROVAL_CLIENT_SCOPES] };
           for (const membership of await dependencies.identity.listMemberships({ tenantId })) identityScopes[`user:${membership.userId}`] = [...SCOPES_BY_ROLE[membership.role]];
+          const nowMs = dependencies.now();
           for (const key of await dependencies.tenants.listKeys(tenantId)) {
-            if (key.kind === "tenant" && key.scopes.includes("chat") && key.revokedAt === null) identityScopes[`apikey:${key.id}`] = [...SCOPES_BY_ROLE["api-key"]];
+            const live = key.revokedAt === null && (key.expiresAt === null || Date.parse(key.expiresAt) > nowMs);
+            if (key.kind === "tenant" && key.scopes.includes("chat") && live) identityScopes[`apikey:${key.id}`] = [...SCOPES_BY_ROLE["api-key"]];
           }
           return { userHeader: RUNTIME_USER_HEADER, allowedOrigins: publicOrigin ? [publicOrigin] : [], identityScopes };
         }
