@@ -90,6 +90,7 @@ export async function startClawfleet(config: ClawfleetConfig, logger: Logger, en
     authLockout,
     isReady: async () => !closing && (await deps.store.ping()),
   });
+  const ownership = new RuntimeOwnership(deps.sharedState, logger.child({ component: "runtime-ownership" }));
   const identity = await setUpIdentity(app, config.auth, {
     snapshots: deps.snapshots,
     keyUsage: deps.keyUsage,
@@ -97,14 +98,15 @@ export async function startClawfleet(config: ClawfleetConfig, logger: Logger, en
     tenants: deps.tenants,
     now: deps.now,
     adminToken: adminToken.token,
+    replicaSecret: config.server.replicaSecret,
+    selfUrl: () => ownership.selfUrl,
     sandboxed: deps.driver.sandboxed,
     env,
     logger: logger.child({ component: "identity" }),
   });
   const modelChannels = new ModelChannelListeners(() => internalServerOf(app), logger.child({ component: "model-channels" }));
   const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
-  const ownership = new RuntimeOwnership(deps.sharedState, logger.child({ component: "runtime-ownership" }));
-  const forwarder = new ReplicaForwarder(() => ownership.selfUrl);
+  const forwarder = new ReplicaForwarder(() => ownership.selfUrl, identity.replicaAssertions);
   const execApprovals = new ExecApprovalBridge({ inbox: deps.approvals.inbox, repository: deps.store.approvals, policy: deps.approvals.execPolicy, now: deps.now, logger: logger.child({ component: "exec-approvals" }), version: VERSION });
   const runtimes = new RuntimeManager(
     deps.driver,
