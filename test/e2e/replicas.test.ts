@@ -4,7 +4,8 @@
  * all three, within 5 % of its configured value; a key revoked on one replica is refused by the others within 1 s.
  *
  * Forwarding to the owner of a runtime (one real sandboxed OpenClaw runtime on the first replica): callers
- * verified by the second replica — an ALB-signed user (from the ALB's address), an OIDC bearer user, an API key —
+ * verified by the second replica — an ALB-signed user (from the ALB's address), an OIDC bearer user, a browser
+ * session (cookie + CSRF + Origin), an API key —
  * reach it over HTTP and WebSocket through a signed principal assertion (`src/auth/replica-assertion.ts`), and
  * the member added on the second replica gets its WebSocket scopes on the first without a restart. Attacks on the
  * owner: a forged, an expired, a replayed assertion, one presented by a client (not the replica that made it),
@@ -36,6 +37,9 @@ const CLIENT_SOURCE = "127.0.0.3";
 const API_AUDIENCE = "clawfleet-api";
 const ALBERT: FakeUser = { sub: "albert-sub", email: "albert@albco.example", groups: [] };
 const OLIVE: FakeUser = { sub: "olive-sub", email: "olive@albco.example" };
+const SALLY: FakeUser = { sub: "sally-sub", email: "sally@albco.example" };
+const PUBLIC_ORIGIN = "https://clawfleet.test";
+const CONSOLE_CLIENT = "clawfleet-console";
 
 /** Opens sessions until one connects with read access (the owner applies new members within a few seconds). */
 async function eventuallyConnected(open: () => Promise<GatewaySession>): Promise<GatewaySession> {
@@ -76,7 +80,7 @@ describe("three replicas sharing PostgreSQL and Redis", { timeout: 600_000 }, ()
     psql(`create database ${DATABASE}`);
     upstream = await startFakeUpstream();
     upstream.setDefault({ kind: "text", text: "ok" });
-    issuer = await startFakeOidcIssuer("unused-browser-client");
+    issuer = await startFakeOidcIssuer(CONSOLE_CLIENT);
     const configDirectory = mkdtempSync(path.join(tmpdir(), "cf-replicas-"));
     const configFile = path.join(configDirectory, "clawfleet.yaml");
     writeFileSync(
@@ -87,6 +91,8 @@ describe("three replicas sharing PostgreSQL and Redis", { timeout: 600_000 }, ()
         "runtime:",
         "  startTimeoutMs: 240000",
         "auth:",
+        `  publicOrigin: ${PUBLIC_ORIGIN}`,
+        `  browserLogin: { issuer: "${issuer.url}", clientId: ${CONSOLE_CLIENT} }`,
         `  oidc: { issuer: "${issuer.url}", audience: ${API_AUDIENCE} }`,
         `  alb: { region: eu-west-1, albArn: "${ALB.arn}", clientId: ${ALB.clientId}, issuer: "${ALB.issuer}", trustedProxyCidrs: ["${ALB_SOURCE}/32"], keyBaseUrl: "${issuer.albKeyBaseUrl}" }`,
         "",
@@ -172,7 +178,7 @@ describe("three replicas sharing PostgreSQL and Redis", { timeout: 600_000 }, ()
     process.stderr.write(`# revoked key refused by the other replicas after ${refusedAfter.join(" ms, ")} ms\n`);
   });
 
-  test("callers verified by one replica reach the runtime another replica owns (ALB, OIDC, API key; HTTP and WebSocket); forged, expired, replayed, misdirected and cross-tenant assertions are refused", async () => {
+  test("callers verified by one replica reach the runtime another replica owns (ALB, OIDC, browser session, API key; HTTP and WebSocket); forged, expired, replayed, misdirected and cross-tenant assertions are refused", async () => {
     const [owner, forwarder, third] = replicas as [ServeProcess, ServeProcess, ServeProcess];
     const json = async (response: Response) => (await response.json()) as Record<string, unknown>;
     const tenantKey = ((await json(await admin(owner, "POST", "/tenants", { id: "albco" }))) as { apiKey: string }).apiKey;
@@ -182,7 +188,7 @@ describe("three replicas sharing PostgreSQL and Redis", { timeout: 600_000 }, ()
     const pid = ((await json(await admin(owner, "GET", "/tenants/albco/runtime"))) as { pid: number }).pid;
     // Members added on the forwarding replica AFTER the runtime started on the owner.
     const userIds: Record<string, string> = {};
-    for (const [name, user, userIssuer] of [["albert", ALBERT, ALB.issuer], ["olive", OLIVE, issuer.url]] as const) {
+    for (const [name, user, userIssuer] of [["albert", ALBERT, ALB.issuer], ["olive", OLIVE, issuer.url], ["sally", SALLY, issuer.url]] as const) {
       const created = await json(await admin(forwarder, "POST", "/users", { issuer: userIssuer, subject: user.sub }));
       userIds[name] = created.id as string;
       assert.equal((await admin(forwarder, "PUT", `/tenants/albco/members/${userIds[name]}`, { role: "member" })).status, 200);
@@ -210,6 +216,24 @@ describe("three replicas sharing PostgreSQL and Redis", { timeout: 600_000 }, ()
     assert.equal((JSON.parse(albChat.text) as { choices: Array<{ message: { content: string } }> }).choices[0]?.message.content, "ok");
     const oliveChat = await fetch(`${forwarder.url}/t/albco/v1/chat/completions`, { method: "POST", headers: { ...oliveBearer, "content-type": "application/json" }, body: chatBody });
     assert.equal(oliveChat.status, 200, await oliveChat.text());
+    // A browser session (cookie + CSRF token + Origin), logged in on the forwarder. Its WebSocket used to fail there.
+    issuer.nextUser = SALLY;
+    const login = await fetch(`${forwarder.url}/auth/login`, { redirect: "manual" });
+    const loginCookie = login.headers.getSetCookie().find((line) => line.startsWith("cf_login=")) as string;
+    const callback = new URL((await fetch(login.headers.get("location") as string, { redirect: "manual" })).headers.get("location") as string);
+    const finished = await fetch(`${forwarder.url}/auth/callback${callback.search}`, { redirect: "manual", headers: { cookie: loginCookie.slice(0, loginCookie.indexOf(";")) } });
+    const sessionLine = finished.headers.getSetCookie().find((line) => line.startsWith("__Host-cf_session=")) as string;
+    const browser = { cookie: sessionLine.slice(0, sessionLine.indexOf(";")), origin: PUBLIC_ORIGIN };
+    const csrf = ((await json(await fetch(`${forwarder.url}/auth/session`, { headers: browser }))) as { csrfToken: string }).csrfToken;
+    const sallySocket = await eventuallyConnected(() => openGatewaySession(wsUrl, browser));
+    assert.equal((await sallySocket.call("sessions.list")).ok, true, "browser session over WebSocket through the non-owner");
+    sallySocket.close();
+    const sallyChat = await fetch(`${forwarder.url}/t/albco/v1/chat/completions`, { method: "POST", headers: { ...browser, "x-csrf-token": csrf, "content-type": "application/json" }, body: chatBody });
+    assert.equal(sallyChat.status, 200, await sallyChat.text());
+    const noCsrf = await fetch(`${forwarder.url}/t/albco/v1/chat/completions`, { method: "POST", headers: { ...browser, "content-type": "application/json" }, body: chatBody });
+    assert.equal(noCsrf.status, 403, "the forwarder still enforces CSRF before forwarding");
+    await noCsrf.body?.cancel();
+
     const keyChat = await fetch(`${third.url}/t/albco/v1/chat/completions`, { method: "POST", headers: { authorization: `Bearer ${tenantKey}`, "content-type": "application/json" }, body: chatBody });
     assert.equal(keyChat.status, 200, await keyChat.text());
     const keySocket = await openGatewaySession(`${third.url.replace("http", "ws")}/t/albco/`, { authorization: `Bearer ${tenantKey}` });
@@ -218,7 +242,7 @@ describe("three replicas sharing PostgreSQL and Redis", { timeout: 600_000 }, ()
 
     // The owner, not the forwarders, ran these requests, as the users themselves.
     const audit = (await json(await admin(owner, "GET", "/audit?tenantId=albco&type=agent_invocation&limit=100"))) as { events: Array<{ actor: string; details: { transport: string } }> };
-    for (const name of ["albert", "olive"]) {
+    for (const name of ["albert", "olive", "sally"]) {
       const transports = new Set(audit.events.filter((event) => event.actor === `user:${userIds[name]}`).map((event) => event.details.transport));
       assert.deepEqual([...transports].sort(), ["http", "websocket"], `${name}'s requests ran on the owner under their own identity`);
     }
