@@ -13,13 +13,40 @@ import assert from "node:assert/strict";
 import { readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
+import { createServer, request as httpRequest, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { startFakeOidcIssuer, type FakeOidcIssuer, type FakeUser } from "../support/fake-oidc-issuer.js";
+import { startFakeUpstream, type FakeUpstream } from "../support/fake-upstream.js";
 import { openGatewaySession, type GatewaySession } from "../support/openclaw-socket.js";
 import { startTestPlatform, type TestPlatform } from "../support/platform.js";
 
 const AUDIENCE = "clawfleet-api";
 const LATE: FakeUser = { sub: "late-sub", email: "late@live.example" };
 const VIC: FakeUser = { sub: "vic-sub", email: "vic@live.example" };
+
+/**
+ * An upstream in front of the fake provider that holds each chat request `delayMs` before passing it on, so a
+ * chat completion can be in flight while the test changes the runtime's identity scopes.
+ */
+async function startSlowUpstream(upstream: FakeUpstream): Promise<{ url: string; delayMs: number; held: number; server: Server }> {
+  const target = new URL(upstream.url);
+  const slow = { url: "", delayMs: 0, held: 0, server: createServer() };
+  slow.server.on("request", (incoming, outgoing) => {
+    const delay = incoming.method === "POST" ? slow.delayMs : 0;
+    if (delay > 0) slow.held += 1;
+    setTimeout(() => {
+      const forwarded = httpRequest({ host: target.hostname, port: target.port, method: incoming.method, path: incoming.url, headers: incoming.headers }, (answer) => {
+        outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(outgoing);
+      });
+      forwarded.on("error", () => outgoing.destroy());
+      incoming.pipe(forwarded);
+    }, delay);
+  });
+  await new Promise<void>((resolve) => slow.server.listen(0, "127.0.0.1", resolve));
+  slow.url = `http://127.0.0.1:${(slow.server.address() as AddressInfo).port}/v1`;
+  return slow;
+}
 
 /** Retries `attempt` every 200 ms until it returns a value or `timeoutMs` passes; resolves the value and the wait. */
 async function eventually<T>(what: string, timeoutMs: number, attempt: () => Promise<T | undefined>): Promise<{ value: T; afterMs: number }> {
@@ -34,6 +61,8 @@ async function eventually<T>(what: string, timeoutMs: number, attempt: () => Pro
 
 describe("live identity scopes on a running trusted-proxy runtime", { timeout: 600_000 }, () => {
   let issuer: FakeOidcIssuer;
+  let upstream: FakeUpstream;
+  let slow: Awaited<ReturnType<typeof startSlowUpstream>>;
   let platform: TestPlatform;
   let wsUrl = "";
   const figures: string[] = [];
@@ -64,7 +93,10 @@ describe("live identity scopes on a running trusted-proxy runtime", { timeout: 6
   before(async () => {
     issuer = await startFakeOidcIssuer("unused-browser-client");
     const configYaml = ["runtime:", "  startTimeoutMs: 240000", "auth:", "  runtimeAuthMode: trusted-proxy", `  oidc: { issuer: "${issuer.url}", audience: ${AUDIENCE} }`].join("\n");
-    platform = await startTestPlatform({}, { configYaml });
+    upstream = await startFakeUpstream();
+    upstream.setDefault({ kind: "text", text: "slow answer" });
+    slow = await startSlowUpstream(upstream);
+    platform = await startTestPlatform({ OPENAI_API_KEY: "sk-upstream", OPENAI_BASE_URL: slow.url }, { configYaml });
     wsUrl = `${platform.url.replace("http", "ws")}/t/live/`;
     assert.equal((await platform.admin("POST", "/tenants", { id: "live" })).status, 201);
     firstKeyId = ((await platform.admin("GET", "/tenants/live/keys")).body as { keys: Array<{ id: string }> }).keys[0]?.id ?? "";
@@ -84,6 +116,8 @@ describe("live identity scopes on a running trusted-proxy runtime", { timeout: 6
     process.stderr.write(`# live identity scopes: ${figures.join("; ")}\n`);
     await platform?.stop();
     await issuer?.close();
+    await new Promise((resolve) => slow?.server.close(resolve));
+    await upstream?.close();
   });
 
   test("preconditions: sandboxed trusted-proxy runtime; the late user is refused by the ingress; the viewer may only read", { skip: false }, async (context) => {
@@ -126,7 +160,8 @@ describe("live identity scopes on a running trusted-proxy runtime", { timeout: 6
     assert.equal(status.pid, pid, "no restart");
     assert.equal(status.restarts, 0);
     const openclawLog = readFileSync(path.join(platform.dataDir, "tenants", "live", "logs", "openclaw.log"), "utf8");
-    assert.match(openclawLog, /config hot reload applied \(gateway\.auth\.identityScopes\)/, "OpenClaw applied the key as a hot reload");
+    const reloadLines = openclawLog.split("\n").filter((line) => line.includes("reload")).map((line) => line.slice(0, 300));
+    assert.ok(reloadLines.some((line) => /config hot reload applied \(gateway\.auth\.identityScopes/.test(line)), `OpenClaw applied the key as a hot reload: ${reloadLines.join(" | ")}`);
     assert.doesNotMatch(openclawLog, /config reload forced restart|config reload skipped/);
   });
 
@@ -181,5 +216,29 @@ describe("live identity scopes on a running trusted-proxy runtime", { timeout: 6
     const status = await runtimeStatus();
     assert.equal(status.pid, pid, "the same runtime process throughout");
     assert.equal(status.restarts, 0);
+  });
+
+  test("an HTTP chat waiting on the model while the identity scopes change completes (documented in security.md)", async (context) => {
+    if (!platform.deps.driver.sandboxed) return context.skip("not sandboxed");
+    const key = (await platform.admin("POST", "/tenants/live/keys", { scopes: ["chat"] })).body as { key: string };
+    const chat = () => fetch(`${platform.url}/t/live/v1/chat/completions`, { method: "POST", headers: { authorization: `Bearer ${key.key}`, "content-type": "application/json" }, body: JSON.stringify({ model: "openclaw", messages: [{ role: "user", content: "hi" }] }) });
+    // Let the key's own scope change land first, then check a quiet chat works.
+    await eventually("the key's scopes are live", 20_000, async () => readableSession({ authorization: `Bearer ${key.key}` }).then((session) => (session?.close(), session)));
+    const quiet = await chat();
+    assert.equal(quiet.status, 200, await quiet.text());
+    slow.delayMs = 4_000;
+    const heldBefore = slow.held;
+    const inFlight = chat();
+    await eventually("the chat is waiting on the model", 30_000, async () => (slow.held > heldBefore ? true : undefined));
+    assert.equal((await platform.admin("PUT", `/tenants/live/members/${userIds.late}`, { role: "viewer" })).status, 200);
+    const answer = await inFlight;
+    const text = await answer.text();
+    slow.delayMs = 0;
+    figures.push(`HTTP chat waiting on the model during a scope change → ${answer.status}`);
+    assert.equal(answer.status, 200, `a chat admitted before the change and waiting on the model completes: ${text}`);
+    assert.match(text, /slow answer/);
+    const after = await chat();
+    assert.equal(after.status, 200, "the next request is served");
+    assert.equal((await runtimeStatus()).pid, pid);
   });
 });
