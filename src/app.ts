@@ -29,6 +29,7 @@ import { approvalClientHeaders } from "./ingress/trusted-proxy.js";
 import { renderProfileConfig } from "./governance/profiles/render.js";
 import { createProfileRuntimeSync } from "./governance/profiles/runtime-sync.js";
 import { setUpIdentity } from "./auth/setup.js";
+import { watchSharedKey } from "./auth/replica-assertion.js";
 import { identityAdminRoutes } from "./admin/identity-routes.js";
 import { RuntimeIdentitySync } from "./runtime/identity-sync.js";
 
@@ -107,6 +108,7 @@ export async function startClawfleet(config: ClawfleetConfig, logger: Logger, en
   const modelChannels = new ModelChannelListeners(() => internalServerOf(app), logger.child({ component: "model-channels" }));
   const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
   const forwarder = new ReplicaForwarder(() => ownership.selfUrl, identity.replicaAssertions);
+  const stopKeyWatch = watchSharedKey(deps.sharedState, identity.replicaAssertions, logger.child({ component: "replica-assertions" }));
   const execApprovals = new ExecApprovalBridge({ inbox: deps.approvals.inbox, repository: deps.store.approvals, policy: deps.approvals.execPolicy, now: deps.now, logger: logger.child({ component: "exec-approvals" }), version: VERSION });
   const runtimes = new RuntimeManager(
     deps.driver,
@@ -268,6 +270,7 @@ export async function startClawfleet(config: ClawfleetConfig, logger: Logger, en
         execApprovals.close();
         stopProfileSync();
         stopIdentitySync();
+        stopKeyWatch();
         await identitySync.close();
         logger.info("shutting down: stopping runtimes");
         await runtimes.shutdown();

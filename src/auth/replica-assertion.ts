@@ -27,6 +27,8 @@ import { isIP } from "node:net";
 import { z } from "zod";
 import { ClawfleetError } from "../contracts/errors.js";
 import { PLATFORM_ROLES, TENANT_ROLES, type PlatformRole, type TenantRole } from "../contracts/identity.js";
+import type { SharedState } from "../contracts/shared-state.js";
+import type { Logger } from "../observability/logger.js";
 
 /** Header carrying the assertion from the forwarding replica to the owner. Clients' copies are never trusted. */
 export const REPLICA_ASSERTION_HEADER = "x-clawfleet-principal";
@@ -175,6 +177,11 @@ export class ReplicaAssertions {
     return assertion;
   }
 
+  /** A public fingerprint of the key (HMAC of a fixed label, 128 bits): equal on replicas sharing the key, reveals nothing. */
+  keyFingerprint(): string {
+    return createHmac("sha256", this.key).update("clawfleet replica key fingerprint").digest("base64url").slice(0, 22);
+  }
+
   private mac(encoded: string): Buffer {
     return createHmac("sha256", this.key).update(encoded).digest();
   }
@@ -214,4 +221,33 @@ export class ReplicaAssertions {
     }
     return cached.addresses.has(peer);
   }
+}
+
+/** Shared-state lease holding the key fingerprint of the running replicas (see {@link watchSharedKey}). */
+const KEY_CHECK_LEASE = "replica-assertion-key";
+const KEY_CHECK_TTL_MS = 10 * 60_000;
+
+/**
+ * Detects replicas that do not share the assertion key (they would refuse each other's forwarded requests): each
+ * replica holds the lease {@link KEY_CHECK_LEASE} with its key's fingerprint as owner, renewed every 5 min; a replica
+ * that finds another fingerprint there logs an error naming the fix. With in-memory shared state (one process) this
+ * never fires. Never throws.
+ * @returns a function that stops the renewals
+ */
+export function watchSharedKey(sharedState: SharedState, assertions: ReplicaAssertions, logger: Logger): () => void {
+  const fingerprint = assertions.keyFingerprint();
+  let warned = false;
+  const check = async () => {
+    if (await sharedState.acquireLease(KEY_CHECK_LEASE, fingerprint, KEY_CHECK_TTL_MS)) return;
+    const other = await sharedState.leaseOwner(KEY_CHECK_LEASE);
+    if (other !== null && other !== fingerprint && !warned) {
+      warned = true;
+      logger.error("replicas do not share the replica assertion key: requests forwarded between them to the replica owning a runtime will be refused (401 replica_assertion_invalid); set the same CLAWFLEET_REPLICA_SECRET (server.replicaSecret) or CLAWFLEET_ADMIN_TOKEN on every replica");
+    }
+  };
+  const run = () => void check().catch((error: unknown) => logger.warn({ err: error }, "replica assertion key check failed"));
+  run();
+  const timer = setInterval(run, KEY_CHECK_TTL_MS / 2);
+  timer.unref();
+  return () => clearInterval(timer);
 }

@@ -64,7 +64,7 @@ export interface RuntimeTrustedProxy {
   userHeader: string;
   /** Browser origins allowed by the Control UI / WebChat (`gateway.controlUi.allowedOrigins`). */
   allowedOrigins: string[];
-  /** Identity → operator scopes for WebSocket sessions (`gateway.auth.identityScopes`), as of the runtime's start. */
+  /** Identity → operator scopes for WebSocket sessions (`gateway.auth.identityScopes`) as rendered now (at start, and again live on changes). */
   identityScopes: Record<string, string[]>;
 }
 

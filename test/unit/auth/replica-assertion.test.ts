@@ -7,7 +7,9 @@ import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import { test } from "node:test";
 import { ClawfleetError } from "../../../src/contracts/errors.js";
-import { ASSERTION_LIFETIME_MS, CLOCK_SKEW_MS, ReplicaAssertions, replicaAssertionKey, type AssertedPrincipal } from "../../../src/auth/replica-assertion.js";
+import { pino } from "pino";
+import { ASSERTION_LIFETIME_MS, CLOCK_SKEW_MS, ReplicaAssertions, replicaAssertionKey, watchSharedKey, type AssertedPrincipal } from "../../../src/auth/replica-assertion.js";
+import { MemorySharedState } from "../../../src/state/memory/shared-state.js";
 
 const FORWARDER = "http://127.0.0.1:9001";
 const OWNER = "http://127.0.0.1:9002";
@@ -93,4 +95,22 @@ test("only the issuing replica's address may present it", async () => {
 test("the key: a replica secret gives another key than the admin token; short secrets are refused", () => {
   assert.notDeepEqual(replicaAssertionKey({ adminToken: "shared-admin-token-0123456789abcdef", replicaSecret: "shared-admin-token-0123456789abcdef" }), key);
   assert.throws(() => replicaAssertionKey({ adminToken: "short" }), /at least 24/);
+});
+
+test("a replica whose key differs from the others' logs an error at start; replicas sharing it do not", async () => {
+  const shared = new MemorySharedState();
+  const errors: string[] = [];
+  const logger = pino({ level: "error" }, { write: (line: string) => errors.push(line) });
+  const stops = [
+    watchSharedKey(shared, new ReplicaAssertions(key, () => FORWARDER), logger),
+    watchSharedKey(shared, new ReplicaAssertions(key, () => OWNER), logger),
+  ];
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.deepEqual(errors, [], "same key, no error");
+  stops.push(watchSharedKey(shared, new ReplicaAssertions(replicaAssertionKey({ adminToken: "a-different-admin-token-0123456789" }), () => "http://127.0.0.1:9003"), logger));
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.equal(errors.length, 1);
+  assert.match(errors[0] ?? "", /CLAWFLEET_REPLICA_SECRET/);
+  for (const stop of stops) stop();
+  await shared.close();
 });
