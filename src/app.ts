@@ -29,7 +29,9 @@ import { approvalClientHeaders } from "./ingress/trusted-proxy.js";
 import { renderProfileConfig } from "./governance/profiles/render.js";
 import { createProfileRuntimeSync } from "./governance/profiles/runtime-sync.js";
 import { setUpIdentity } from "./auth/setup.js";
+import { watchSharedKey } from "./auth/replica-assertion.js";
 import { identityAdminRoutes } from "./admin/identity-routes.js";
+import { RuntimeIdentitySync } from "./runtime/identity-sync.js";
 
 export const VERSION = "0.1.0";
 
@@ -89,6 +91,7 @@ export async function startClawfleet(config: ClawfleetConfig, logger: Logger, en
     authLockout,
     isReady: async () => !closing && (await deps.store.ping()),
   });
+  const ownership = new RuntimeOwnership(deps.sharedState, logger.child({ component: "runtime-ownership" }));
   const identity = await setUpIdentity(app, config.auth, {
     snapshots: deps.snapshots,
     keyUsage: deps.keyUsage,
@@ -96,14 +99,16 @@ export async function startClawfleet(config: ClawfleetConfig, logger: Logger, en
     tenants: deps.tenants,
     now: deps.now,
     adminToken: adminToken.token,
+    replicaSecret: config.server.replicaSecret,
+    selfUrl: () => ownership.selfUrl,
     sandboxed: deps.driver.sandboxed,
     env,
     logger: logger.child({ component: "identity" }),
   });
   const modelChannels = new ModelChannelListeners(() => internalServerOf(app), logger.child({ component: "model-channels" }));
   const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
-  const ownership = new RuntimeOwnership(deps.sharedState, logger.child({ component: "runtime-ownership" }));
-  const forwarder = new ReplicaForwarder(() => ownership.selfUrl);
+  const forwarder = new ReplicaForwarder(() => ownership.selfUrl, identity.replicaAssertions);
+  const stopKeyWatch = watchSharedKey(deps.sharedState, identity.replicaAssertions, logger.child({ component: "replica-assertions" }));
   const execApprovals = new ExecApprovalBridge({ inbox: deps.approvals.inbox, repository: deps.store.approvals, policy: deps.approvals.execPolicy, now: deps.now, logger: logger.child({ component: "exec-approvals" }), version: VERSION });
   const runtimes = new RuntimeManager(
     deps.driver,
@@ -131,6 +136,11 @@ export async function startClawfleet(config: ClawfleetConfig, logger: Logger, en
     logger.child({ component: "runtime-manager" }),
   );
 
+  // Members or keys changed (on any replica): the replica running the tenant's runtime rewrites its identity scopes live.
+  const identitySync = new RuntimeIdentitySync({ sharedState: deps.sharedState, target: runtimes, logger: logger.child({ component: "identity-sync" }) });
+  await identitySync.start();
+  const stopIdentitySync = deps.snapshots.onChange((snapshot) => identitySync.onSnapshot(snapshot));
+
   // A profile change (edit or assignment) restarts the tenant's running runtime with a freshly rendered config.
   const profileSync = createProfileRuntimeSync(deps.profileResolver, { stateOf: (tenantId) => runtimes.stateOf(tenantId), stop: (tenantId) => runtimes.stop(tenantId), start: (tenantId) => runtimes.start(tenantId), decide: (tenantId) => ownership.decide(tenantId) }, logger.child({ component: "profile-sync" }));
   profileSync.onSnapshot(deps.snapshots.current());
@@ -150,7 +160,7 @@ export async function startClawfleet(config: ClawfleetConfig, logger: Logger, en
     approvals: { inbox: deps.approvals.inbox, repository: deps.store.approvals, now: deps.now },
     governance: { profiles: deps.profiles, audit: deps.audit, auditEvents: deps.store.audit },
     authorizeRequest: identity.authorizeAdmin,
-    extraRoutes: [identityAdminRoutes({ identity: deps.store.identity, tenants: deps.tenants, now: deps.now })],
+    extraRoutes: [identityAdminRoutes({ identity: deps.store.identity, tenants: deps.tenants, now: deps.now, onMembershipsChanged: (tenantId) => identitySync.membershipsChanged(tenantId) })],
   });
   await registerModelGateway(app, {
     snapshots: deps.snapshots,
@@ -260,6 +270,9 @@ export async function startClawfleet(config: ClawfleetConfig, logger: Logger, en
         await approvalSweeper.stop();
         execApprovals.close();
         stopProfileSync();
+        stopIdentitySync();
+        stopKeyWatch();
+        await identitySync.close();
         logger.info("shutting down: stopping runtimes");
         await runtimes.shutdown();
         await deps.closeRuntimeLauncher();

@@ -53,6 +53,11 @@ export interface IdentityAdminDependencies {
   identity: IdentityRepository;
   tenants: TenantService;
   now: () => number;
+  /**
+   * Called after a tenant's memberships changed (member added, role changed, member removed, user deleted), so the
+   * tenant's running runtime gets its new WebSocket identity scopes (`src/runtime/identity-sync.ts`). Must not throw.
+   */
+  onMembershipsChanged?: (tenantId: string) => Promise<void>;
 }
 
 /** Returns the registration function for `AdminDependencies.extraRoutes`. */
@@ -109,8 +114,10 @@ export function identityAdminRoutes(dependencies: IdentityAdminDependencies): (s
     );
 
     api.delete("/users/:userId", { schema: { summary: "Delete a user, their memberships and sessions", params: userParams, response: { 204: z.null() } } }, async (request, reply) => {
+      const memberships = await identity.listMemberships({ userId: request.params.userId });
       if (!(await identity.deleteUser(request.params.userId))) throw new ClawfleetError("CF_USER_NOT_FOUND", `user "${request.params.userId}" does not exist`);
       request.log.info({ userId: request.params.userId }, "user deleted");
+      for (const membership of memberships) await dependencies.onMembershipsChanged?.(membership.tenantId);
       return reply.code(204).send(null);
     });
 
@@ -129,6 +136,7 @@ export function identityAdminRoutes(dependencies: IdentityAdminDependencies): (s
       async (request) => {
         const membership = await identity.putMembership({ userId: request.params.userId, tenantId: request.params.id, role: request.body.role, source: "manual" });
         request.log.info({ tenantId: request.params.id, userId: request.params.userId, role: request.body.role }, "membership set");
+        await dependencies.onMembershipsChanged?.(request.params.id);
         return viewMembership(membership);
       },
     );
@@ -136,6 +144,7 @@ export function identityAdminRoutes(dependencies: IdentityAdminDependencies): (s
     api.delete("/tenants/:id/members/:userId", { schema: { summary: "Remove a member", params: memberParams, response: { 204: z.null() } } }, async (request, reply) => {
       if (!(await identity.deleteMembership(request.params.userId, request.params.id))) throw new ClawfleetError("CF_NOT_FOUND", "no such membership");
       request.log.info({ tenantId: request.params.id, userId: request.params.userId }, "membership removed");
+      await dependencies.onMembershipsChanged?.(request.params.id);
       return reply.code(204).send(null);
     });
 

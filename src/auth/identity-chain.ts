@@ -2,6 +2,10 @@
  * Identity resolution for the ingress (`/t/{tenant}/…`) and the admin API (`/admin/v1/…`): one chain of
  * steps, each `factory(options) → named async function` (STYLE.md §6), and this file alone decides their order:
  *
+ *   0. `x-clawfleet-principal` — a replica's signed assertion of a caller it already verified, on a request it
+ *      forwarded to the replica that owns the tenant's runtime (`src/auth/replica-assertion.ts`). Ingress only;
+ *      when present it must verify (signature, audience, request binding, expiry, sender, single use) or the
+ *      request is refused; the caller's own credentials are then not consulted.
  *   1. `Authorization: Bearer …` — a Clawfleet API key (`cfk_…`, ingress), the admin token (admin API), or an
  *      OIDC JWT (when `auth.oidc` is configured). An explicit credential wins; a bad one is refused, never
  *      skipped in favour of another.
@@ -28,6 +32,7 @@ import { authenticateKey, credentialFromHeaders, type KeyUsageRecorder } from ".
 import { grantsFromClaims, strongerRole, type Principal, type RoleMappingOptions, type UserMethod } from "./identity/principal.js";
 import type { TrustedSources } from "./identity/trusted-sources.js";
 import type { OidcVerifier } from "./oidc/verifier.js";
+import { REPLICA_ASSERTION_HEADER, type ReplicaAssertions } from "./replica-assertion.js";
 
 /** Where a request is being authenticated: the ingress accepts tenant keys, the admin API the admin token. */
 export type IdentityContext = "ingress" | "admin";
@@ -50,12 +55,15 @@ export interface IdentityChainOptions {
   oidc?: OidcVerifier | undefined;
   alb?: { verifier: AlbVerifier; issuer: string; trustedSources: TrustedSources } | undefined;
   session?: SessionOptions | undefined;
+  /** Verifies assertions from other replicas (step 0); absent: the step refuses any assertion. */
+  replicaAssertions?: ReplicaAssertions | undefined;
 }
 
 /** One step: a principal, null when the request carries no credential of its kind, or a thrown refusal. */
 type IdentityStep = (request: FastifyRequest, context: IdentityContext) => Promise<Principal | null>;
 
 const principals = new WeakMap<IncomingMessage, Principal>();
+const assertedClients = new WeakMap<IncomingMessage, string>();
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
@@ -105,6 +113,43 @@ async function assemble(
   const principal: Principal = { kind: "user", user, method, platformRoles: new Set([...user.platformRoles, ...claimRoles]), memberships };
   if (sessionIdHash !== undefined) principal.sessionIdHash = sessionIdHash;
   return principal;
+}
+
+/**
+ * Step 0: a forwarding replica's assertion. The asserted API key must still be an active chat key of the tenant in
+ * this replica's snapshot; an asserted user must still exist (their role on the tenant is the forwarder's decision,
+ * claim-granted roles included, which the owner cannot recompute without the caller's token).
+ */
+export function createReplicaAssertionStep(options: IdentityChainOptions): IdentityStep {
+  return async function replicaAssertionStep(request, context) {
+    const header = request.headers[REPLICA_ASSERTION_HEADER];
+    if (header === undefined) return null;
+    const tenant = (request.params as { tenant?: unknown } | undefined)?.tenant;
+    if (context !== "ingress" || typeof header !== "string" || typeof tenant !== "string" || !options.replicaAssertions) {
+      throw new ClawfleetError("CF_AUTH_INVALID_TOKEN", "replica assertion refused: not accepted here", { details: { reason: "replica_assertion_invalid" } });
+    }
+    const assertion = await options.replicaAssertions.verify(header, { tenant, method: request.method, path: request.raw.url ?? "/" }, request.socket.remoteAddress);
+    if (assertion.client !== "") assertedClients.set(request.raw, assertion.client);
+    const asserted = assertion.principal;
+    if (asserted.kind === "api-key") {
+      const key = options.snapshots.current().keys.get(asserted.keyId);
+      const nowMs = options.now();
+      if (!key || key.kind !== "tenant" || key.tenantId !== tenant || !key.scopes.includes("chat") || (key.expiresAtMs !== null && key.expiresAtMs <= nowMs)) {
+        throw new ClawfleetError("CF_AUTH_INVALID_TOKEN", "the asserted API key is no longer valid");
+      }
+      return { kind: "api-key", key };
+    }
+    const user = await options.identity.getUser(asserted.userId);
+    if (!user) throw new ClawfleetError("CF_AUTH_INVALID_TOKEN", "the asserted user no longer exists");
+    const principal: Principal = { kind: "user", user, method: asserted.method, platformRoles: new Set(asserted.platformRoles), memberships: new Map([[tenant, asserted.tenantRole]]) };
+    if (asserted.sessionIdHash !== undefined) principal.sessionIdHash = asserted.sessionIdHash;
+    return principal;
+  };
+}
+
+/** The caller's address a forwarding replica asserted (the TCP peer here is that replica). */
+export function assertedClientOf(request: FastifyRequest): string | undefined {
+  return assertedClients.get(request.raw);
 }
 
 /** Step 1: `Authorization: Bearer` — API key, admin token or OIDC JWT. */
@@ -196,7 +241,7 @@ export interface IdentityChain {
 
 /** Builds the chain. The order of `steps` below IS the precedence of credentials. */
 export function createIdentityChain(options: IdentityChainOptions): IdentityChain {
-  const steps: IdentityStep[] = [createBearerStep(options), createAlbStep(options), createSessionStep(options)];
+  const steps: IdentityStep[] = [createReplicaAssertionStep(options), createBearerStep(options), createAlbStep(options), createSessionStep(options)];
   return {
     options,
     async resolve(request, context) {

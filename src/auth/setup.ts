@@ -1,7 +1,8 @@
 /**
  * Builds Clawfleet's identity layer from the validated `auth` config: the OIDC and ALB verifiers, the identity
- * chain, the cookie parser and the browser login routes, the admin API's authorization, and how runtimes
- * authenticate the ingress (token or trusted-proxy) with the identity scopes they start with.
+ * chain, the cookie parser and the browser login routes, the admin API's authorization, the assertions replicas
+ * exchange about callers they verified, and how runtimes authenticate the ingress (token or trusted-proxy) with
+ * their identity scopes.
  */
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import fastifyCookie from "@fastify/cookie";
@@ -20,15 +21,22 @@ import { authorizeAdminRequest } from "./identity/permissions.js";
 import { SCOPES_BY_ROLE } from "./identity/principal.js";
 import { createTrustedSources } from "./identity/trusted-sources.js";
 import { createOidcVerifier } from "./oidc/verifier.js";
+import { ReplicaAssertions, replicaAssertionKey } from "./replica-assertion.js";
 import { APPROVAL_CLIENT_IDENTITY, APPROVAL_CLIENT_SCOPES, RUNTIME_USER_HEADER } from "../ingress/trusted-proxy.js";
 
 /** What {@link setUpIdentity} hands to the ingress, the admin API and the runtime manager. */
 export interface IdentitySetup {
   chain: IdentityChain;
+  /** Signs (when forwarding to the owner replica) and verifies (as the owner) assertions of verified callers. */
+  replicaAssertions: ReplicaAssertions;
   /** The admin API's onRequest authorization (admin token, or a user whose platform roles allow the request). */
   authorizeAdmin: (request: FastifyRequest) => Promise<void>;
   runtimeAuthMode: "token" | "trusted-proxy";
-  /** Trusted-proxy settings of a tenant's runtime at its start; undefined in token mode. */
+  /**
+   * Trusted-proxy settings of a tenant's runtime as of now (stored members by role, live chat keys, the approval
+   * client), rendered at each start and again whenever members or keys change (`src/runtime/identity-sync.ts`);
+   * undefined in token mode.
+   */
   trustedProxyFor: ((tenantId: string) => Promise<RuntimeTrustedProxy | undefined>) | undefined;
 }
 
@@ -42,7 +50,21 @@ const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
 export async function setUpIdentity(
   app: FastifyInstance,
   auth: AuthConfig,
-  dependencies: { snapshots: SnapshotPublisher; keyUsage: KeyUsageRecorder; identity: IdentityRepository; tenants: TenantService; now: () => number; adminToken: string; sandboxed: boolean; env: NodeJS.ProcessEnv; logger: Logger },
+  dependencies: {
+    snapshots: SnapshotPublisher;
+    keyUsage: KeyUsageRecorder;
+    identity: IdentityRepository;
+    tenants: TenantService;
+    now: () => number;
+    adminToken: string;
+    /** `server.replicaSecret`; without it the replica-assertion key is derived from the admin token. */
+    replicaSecret?: string | undefined;
+    /** This replica's URL as the others reach it (known once the server listens). */
+    selfUrl: () => string;
+    sandboxed: boolean;
+    env: NodeJS.ProcessEnv;
+    logger: Logger;
+  },
 ): Promise<IdentitySetup> {
   if (auth.roleMapping.tenantGroupPattern !== undefined) {
     try {
@@ -86,7 +108,9 @@ export async function setUpIdentity(
   if (browserLogin?.clientSecretEnv && !clientSecret) throw new ClawfleetError("CF_CONFIG_INVALID", `auth.browserLogin.clientSecretEnv: ${browserLogin.clientSecretEnv} is not set`);
 
   await app.register(fastifyCookie);
+  const replicaAssertions = new ReplicaAssertions(replicaAssertionKey({ replicaSecret: dependencies.replicaSecret, adminToken: dependencies.adminToken }), dependencies.selfUrl, dependencies.now);
   const chain = createIdentityChain({
+    replicaAssertions,
     snapshots: dependencies.snapshots,
     keyUsage: dependencies.keyUsage,
     identity: dependencies.identity,
@@ -114,8 +138,10 @@ export async function setUpIdentity(
       ? async (tenantId: string): Promise<RuntimeTrustedProxy> => {
           const identityScopes: Record<string, string[]> = { [APPROVAL_CLIENT_IDENTITY]: [...APPROVAL_CLIENT_SCOPES] };
           for (const membership of await dependencies.identity.listMemberships({ tenantId })) identityScopes[`user:${membership.userId}`] = [...SCOPES_BY_ROLE[membership.role]];
+          const nowMs = dependencies.now();
           for (const key of await dependencies.tenants.listKeys(tenantId)) {
-            if (key.kind === "tenant" && key.scopes.includes("chat") && key.revokedAt === null) identityScopes[`apikey:${key.id}`] = [...SCOPES_BY_ROLE["api-key"]];
+            const live = key.revokedAt === null && (key.expiresAt === null || Date.parse(key.expiresAt) > nowMs);
+            if (key.kind === "tenant" && key.scopes.includes("chat") && live) identityScopes[`apikey:${key.id}`] = [...SCOPES_BY_ROLE["api-key"]];
           }
           return { userHeader: RUNTIME_USER_HEADER, allowedOrigins: publicOrigin ? [publicOrigin] : [], identityScopes };
         }
@@ -123,6 +149,7 @@ export async function setUpIdentity(
 
   return {
     chain,
+    replicaAssertions,
     runtimeAuthMode,
     trustedProxyFor,
     async authorizeAdmin(request) {

@@ -18,6 +18,7 @@ export const ENVIRONMENT_VARIABLES: ReadonlyArray<{ name: string; path: string[]
   { name: "CLAWFLEET_PORT", path: ["server", "port"] },
   { name: "CLAWFLEET_BODY_LIMIT_BYTES", path: ["server", "bodyLimitBytes"] },
   { name: "CLAWFLEET_ADVERTISE_URL", path: ["server", "advertiseUrl"] },
+  { name: "CLAWFLEET_REPLICA_SECRET", path: ["server", "replicaSecret"] },
   { name: "CLAWFLEET_TLS_CERT_FILE", path: ["server", "tls", "certFile"] },
   { name: "CLAWFLEET_TLS_KEY_FILE", path: ["server", "tls", "keyFile"] },
   { name: "CLAWFLEET_ALLOW_INSECURE_BIND", path: ["server", "allowInsecureBind"] },

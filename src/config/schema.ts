@@ -136,6 +136,11 @@ export const configSchema = z
         bodyLimitBytes: z.coerce.number().int().min(1024).default(4 * 1024 * 1024).describe("Largest accepted request body"),
         requestTimeoutMs: durationMs.default(300_000).describe("Whole-request timeout against slow clients (0 = none)"),
         advertiseUrl: z.url().optional().describe("This replica's base URL as other replicas reach it (default http://host:port)"),
+        replicaSecret: z
+          .string()
+          .min(32, "replica secret: at least 32 characters")
+          .optional()
+          .describe("Key (shared by all replicas) signing the assertion of a verified caller sent with a request forwarded to the replica that owns the tenant's runtime; default: derived from the admin token"),
         tls: tlsSchema.optional().describe("Serve HTTPS with these files (reloaded on change); HSTS is sent under TLS"),
         allowInsecureBind: flag.default(false).describe("Allow a non-loopback host without TLS or a metrics token (e.g. behind a TLS-terminating proxy)"),
         metricsToken: z.string().min(24, "metrics token: at least 24 characters").optional().describe("Bearer token required on /metrics (required when binding a non-loopback host)"),

@@ -64,7 +64,7 @@ export interface RuntimeTrustedProxy {
   userHeader: string;
   /** Browser origins allowed by the Control UI / WebChat (`gateway.controlUi.allowedOrigins`). */
   allowedOrigins: string[];
-  /** Identity → operator scopes for WebSocket sessions (`gateway.auth.identityScopes`), as of the runtime's start. */
+  /** Identity → operator scopes for WebSocket sessions (`gateway.auth.identityScopes`) as rendered now (at start, and again live on changes). */
   identityScopes: Record<string, string[]>;
 }
 
@@ -117,4 +117,10 @@ export interface RuntimeDriver {
   logs(tenantId: string, options?: { lines?: number }): Promise<string>;
   /** Registers a listener for process exits (crashes and requested stops). */
   onExit(listener: (exit: RuntimeExit) => void): void;
+  /**
+   * Replaces `gateway.auth.identityScopes` of a RUNNING trusted-proxy runtime in place, without a restart (OpenClaw
+   * hot-reloads that key). Resolves `not-running` when the tenant has no process here, `unchanged` when the runtime
+   * already has this map. Optional: drivers without it apply identity scopes at the next start only.
+   */
+  updateIdentityScopes?(tenantId: string, identityScopes: Record<string, string[]>): Promise<"written" | "unchanged" | "not-running">;
 }

@@ -23,7 +23,8 @@ export class SnapshotPublisher {
   private snapshot: PolicySnapshot = { version: 0, builtAtMs: 0, tenants: new Map(), keys: new Map(), profiles: new Map() };
   private readonly listeners: Array<(snapshot: PolicySnapshot) => void> = [];
   private rebuilding: Promise<PolicySnapshot> | null = null;
-  private rebuildAgain = false;
+  /** The one rebuild queued behind the running one (shared by every call made while that one runs). */
+  private queued: Promise<PolicySnapshot> | null = null;
 
   private broadcast: ((version: number) => Promise<void>) | null = null;
 
@@ -65,21 +66,24 @@ export class SnapshotPublisher {
    * Rebuilds from the store and publishes. Concurrent calls coalesce, but a call made while a rebuild runs
    * always triggers one more rebuild, so a change committed before the call is visible when it resolves.
    */
-  async refresh(): Promise<PolicySnapshot> {
-    if (this.rebuilding) {
-      this.rebuildAgain = true;
-      return this.rebuilding.then(() => this.refresh());
-    }
-    this.rebuilding = this.build();
-    try {
-      return await this.rebuilding;
-    } finally {
-      this.rebuilding = null;
-      if (this.rebuildAgain) {
-        this.rebuildAgain = false;
-        await this.refresh();
-      }
-    }
+  refresh(): Promise<PolicySnapshot> {
+    if (!this.rebuilding) return this.startRebuild();
+    // The running rebuild may have read the store before the caller's change: queue exactly one more after it (every
+    // call made meanwhile shares it), or join a rebuild someone started after it, which saw the change too.
+    const queue = () => {
+      this.queued = null;
+      return this.rebuilding ?? this.startRebuild();
+    };
+    this.queued ??= this.rebuilding.then(queue, queue);
+    return this.queued;
+  }
+
+  private startRebuild(): Promise<PolicySnapshot> {
+    const run: Promise<PolicySnapshot> = this.build().finally(() => {
+      if (this.rebuilding === run) this.rebuilding = null;
+    });
+    this.rebuilding = run;
+    return run;
   }
 
   private async build(): Promise<PolicySnapshot> {

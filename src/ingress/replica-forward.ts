@@ -1,10 +1,14 @@
 /**
- * Forwarding a tenant's request to the replica that owns its runtime (see `src/runtime/ownership.ts`). The
- * caller's own credentials go along (the owner authenticates again); `x-clawfleet-forwarded-by` marks the hop
- * so a request is forwarded at most once.
+ * Forwarding a tenant's request to the replica that owns its runtime (see `src/runtime/ownership.ts`). This
+ * replica has already authenticated and authorized the caller; instead of the caller's credentials (stripped:
+ * an ALB identity, for one, would be refused there because this replica is not the ALB) the owner gets a signed,
+ * short-lived, request-bound assertion of that principal (`src/auth/replica-assertion.ts`).
+ * `x-clawfleet-forwarded-by` marks the hop so a request is forwarded at most once.
  */
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { Pool, errors as undiciErrors } from "undici";
+import { principalOf } from "../auth/identity-chain.js";
+import { REPLICA_ASSERTION_HEADER, type AssertedPrincipal, type ReplicaAssertions } from "../auth/replica-assertion.js";
 import { ClawfleetError } from "../contracts/errors.js";
 import { callerResponseHeaders } from "./headers.js";
 
@@ -13,11 +17,51 @@ export const FORWARDED_BY_HEADER = "x-clawfleet-forwarded-by";
 
 const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "host", "content-length"]);
 
+/** Caller credentials never sent to the owner (the assertion stands for them), nor a client's own assertion. */
+function isCredentialHeader(name: string): boolean {
+  return name === "authorization" || name === "proxy-authorization" || name === "cookie" || name === "x-api-key" || name === "x-csrf-token" || name.startsWith("x-amzn-oidc-") || name === REPLICA_ASSERTION_HEADER;
+}
+
 export class ReplicaForwarder {
   private readonly pools = new Map<string, Pool>();
 
-  /** @param selfUrl this replica's URL (read per request: it is known once the server listens). */
-  constructor(private readonly selfUrl: () => string) {}
+  /**
+   * @param selfUrl this replica's URL (read per request: it is known once the server listens)
+   * @param assertions signs the assertion of each forwarded caller
+   */
+  constructor(
+    private readonly selfUrl: () => string,
+    private readonly assertions: ReplicaAssertions,
+  ) {}
+
+  /**
+   * The signed assertion of the request's (already authorized) caller for the owner at `ownerUrl`.
+   * @throws ClawfleetError CF_INTERNAL when the request has no resolved principal (never forwarded unauthenticated)
+   */
+  assertionFor(request: FastifyRequest, ownerUrl: string): string {
+    const principal = principalOf(request);
+    const tenant = (request.params as { tenant?: unknown } | undefined)?.tenant;
+    let asserted: AssertedPrincipal | undefined;
+    if (principal?.kind === "api-key") asserted = { kind: "api-key", keyId: principal.key.id };
+    else if (principal?.kind === "user" && typeof tenant === "string") {
+      const tenantRole = principal.memberships.get(tenant);
+      if (tenantRole !== undefined) {
+        asserted = { kind: "user", userId: principal.user.id, method: principal.method, tenantRole, platformRoles: [...principal.platformRoles].sort() };
+        if (principal.sessionIdHash !== undefined) asserted.sessionIdHash = principal.sessionIdHash;
+      }
+    }
+    if (asserted === undefined || typeof tenant !== "string") throw new ClawfleetError("CF_INTERNAL", "refusing to forward a request without an authorized caller");
+    return this.assertions.sign(asserted, { tenant, method: request.method, path: request.raw.url ?? "/" }, ownerUrl, request.socket.remoteAddress ?? "");
+  }
+
+  /** Headers of a WebSocket upgrade forwarded to the owner: the hop marker, the assertion and the caller's `Origin`. */
+  upgradeHeaders(request: FastifyRequest, ownerUrl: string): Record<string, string> {
+    return {
+      ...(typeof request.headers.origin === "string" ? { origin: request.headers.origin } : {}),
+      [FORWARDED_BY_HEADER]: this.selfUrl(),
+      [REPLICA_ASSERTION_HEADER]: this.assertionFor(request, ownerUrl),
+    };
+  }
 
   private poolFor(origin: string): Pool {
     let pool = this.pools.get(origin);
@@ -38,8 +82,9 @@ export class ReplicaForwarder {
       throw new ClawfleetError("CF_RUNTIME_UNAVAILABLE", "the tenant's runtime is moving between replicas; retry shortly", { retryAfterSeconds: 2 });
     }
     const headers: Record<string, string | string[]> = {};
-    for (const [name, value] of Object.entries(request.headers)) if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value;
+    for (const [name, value] of Object.entries(request.headers)) if (value !== undefined && !HOP_BY_HOP.has(name) && !isCredentialHeader(name)) headers[name] = value;
     headers[FORWARDED_BY_HEADER] = this.selfUrl();
+    headers[REPLICA_ASSERTION_HEADER] = this.assertionFor(request, ownerUrl);
     const abort = new AbortController();
     reply.raw.on("close", () => {
       if (!reply.raw.writableFinished) abort.abort();

@@ -16,7 +16,7 @@ import type { RuntimeManager } from "../runtime/manager.js";
 import type { RuntimeOwnership } from "../runtime/ownership.js";
 import { FORWARDED_BY_HEADER, type ReplicaForwarder } from "./replica-forward.js";
 import { callerResponseHeaders, runtimeRequestHeaders } from "./headers.js";
-import type { IdentityChain } from "../auth/identity-chain.js";
+import { assertedClientOf, type IdentityChain } from "../auth/identity-chain.js";
 import { authorizeIngressCaller, type IngressCaller } from "./tenant-access.js";
 import { trustedProxyHeaders } from "./trusted-proxy.js";
 import type { RuntimeClientPool } from "./upstream-pool.js";
@@ -134,7 +134,7 @@ function createHttpProxyHandler(dependencies: IngressDependencies) {
     const caller = callers.get(request.raw);
     if (connection.trustedProxy && caller) {
       delete headers.authorization;
-      Object.assign(headers, trustedProxyHeaders(caller.principal, caller.role, request.socket.remoteAddress, dependencies.publicOrigin, "http"));
+      Object.assign(headers, trustedProxyHeaders(caller.principal, caller.role, assertedClientOf(request) ?? request.socket.remoteAddress, dependencies.publicOrigin, "http"));
     }
     // `curl -d` sends a form content type; the body was checked to be JSON, so say so to the runtime.
     if (isJson) headers["content-type"] = "application/json";
@@ -193,7 +193,7 @@ export async function registerIngress(app: FastifyInstance, dependencies: Ingres
       const caller = callers.get(request.raw);
       proxyWebSocket({
         caller: socket,
-        identityHeaders: caller ? trustedProxyHeaders(caller.principal, caller.role, request.socket.remoteAddress, dependencies.publicOrigin, "websocket") : {},
+        identityHeaders: caller ? trustedProxyHeaders(caller.principal, caller.role, assertedClientOf(request) ?? request.socket.remoteAddress, dependencies.publicOrigin, "websocket") : {},
         ...(typeof request.headers.origin === "string" ? { origin: request.headers.origin } : {}),
         path: target.path,
         connect: async () => {
@@ -204,10 +204,8 @@ export async function registerIngress(app: FastifyInstance, dependencies: Ingres
             return { kind: "runtime", connection };
           }
           if (request.headers[FORWARDED_BY_HEADER] !== undefined) throw new Error("the tenant's runtime is moving between replicas");
-          // The owner replica authenticates the caller again and injects its runtime's token.
-          const authorization = request.headers.authorization ?? "";
-          const browser = { ...(request.headers.cookie ? { cookie: request.headers.cookie } : {}), ...(typeof request.headers.origin === "string" ? { origin: request.headers.origin } : {}) };
-          return { kind: "replica", url: `${decision.ownerUrl.replace(/^http/, "ws")}${request.raw.url ?? "/"}`, headers: { authorization, ...browser, [FORWARDED_BY_HEADER]: dependencies.ownership.selfUrl } };
+          // The owner replica gets a signed assertion of this caller (not its credentials) and injects its runtime's token.
+          return { kind: "replica", url: `${decision.ownerUrl.replace(/^http/, "ws")}${request.raw.url ?? "/"}`, headers: dependencies.forwarder.upgradeHeaders(request, decision.ownerUrl) };
         },
         logger: request.log,
         done: endRequest,

@@ -85,8 +85,13 @@ interface Entry {
   generation: number;
 }
 
+/** Outcome of {@link RuntimeManager.refreshIdentityScopes}. */
+export type IdentityScopesRefresh = "written" | "unchanged" | "not-applicable";
+
 export class RuntimeManager {
   private readonly entries = new Map<string, Entry>();
+  /** Identity-scope refreshes in progress by tenant, and whether another one was asked for meanwhile. */
+  private readonly scopeRefreshes = new Map<string, { running: Promise<IdentityScopesRefresh>; again: boolean }>();
   private readonly reaper: NodeJS.Timeout | null;
   private shuttingDown = false;
 
@@ -234,6 +239,56 @@ export class RuntimeManager {
     return this.driver.logs(tenantId, { lines });
   }
 
+  /** Tenants whose runtime is ready on this replica. */
+  readyTenants(): string[] {
+    return [...this.entries].filter(([, entry]) => entry.state === "ready").map(([tenantId]) => tenantId);
+  }
+
+  /**
+   * Re-renders the identity scopes of the tenant's runtime (`trustedProxyFor`) and has the driver rewrite them in
+   * the running runtime's config, without a restart (OpenClaw reloads that key live). Calls for one tenant never
+   * overlap; a call made while one runs triggers exactly one more run afterwards, so the last change always lands.
+   * @returns `not-applicable` when the runtime is not ready here, uses token auth, or the driver cannot
+   *   update a running runtime; else what the driver did
+   * @throws whatever rendering (store reads) or the driver's rewrite throws
+   */
+  refreshIdentityScopes(tenantId: string): Promise<IdentityScopesRefresh> {
+    const pending = this.scopeRefreshes.get(tenantId);
+    if (pending) {
+      pending.again = true;
+      return pending.running;
+    }
+    const slot = { running: Promise.resolve<IdentityScopesRefresh>("not-applicable"), again: false };
+    slot.running = (async () => {
+      let outcome: IdentityScopesRefresh = "not-applicable";
+      try {
+        do {
+          slot.again = false;
+          outcome = await this.refreshIdentityScopesOnce(tenantId);
+        } while (slot.again);
+        return outcome;
+      } finally {
+        this.scopeRefreshes.delete(tenantId);
+      }
+    })();
+    this.scopeRefreshes.set(tenantId, slot);
+    return slot.running;
+  }
+
+  private async refreshIdentityScopesOnce(tenantId: string): Promise<IdentityScopesRefresh> {
+    const entry = this.entries.get(tenantId);
+    const render = this.options.trustedProxyFor;
+    // Only a ready runtime: one still starting may have read its config already but not yet watch it; the refresh
+    // run when it becomes ready catches up on anything that changed meanwhile.
+    if (!entry || entry.state !== "ready" || !render || !this.driver.updateIdentityScopes) return "not-applicable";
+    const trustedProxy = await render(tenantId);
+    if (!trustedProxy) return "not-applicable";
+    const outcome = await this.driver.updateIdentityScopes(tenantId, trustedProxy.identityScopes);
+    if (outcome === "not-running") return "not-applicable";
+    if (outcome === "written") this.logger.info({ tenantId, identities: Object.keys(trustedProxy.identityScopes).length }, "runtime identity scopes updated live");
+    return outcome;
+  }
+
   /** Stops every runtime gracefully (in parallel) and refuses new starts. */
   async shutdown(): Promise<void> {
     this.shuttingDown = true;
@@ -316,6 +371,8 @@ export class RuntimeManager {
       entry.lastActivityMs = this.now();
       this.transition(tenantId, entry, "ready");
       this.logger.info({ tenantId, startMs: this.now() - startedMs }, "runtime ready");
+      // Members or keys changed while it booted (after its config was rendered): bring the running config up to date.
+      if (trustedProxy) void this.refreshIdentityScopes(tenantId).catch((error: unknown) => this.logger.warn({ err: error, tenantId }, "identity scope refresh after start failed"));
       return connection;
     } catch (error) {
       entry.lastError = error instanceof Error ? error.message : String(error);

@@ -190,3 +190,40 @@ test("idle runtimes stop, busy ones do not, and the next request wakes them", as
   assert.equal(manager.stateOf("acme"), "stopped");
   await assert.rejects(manager.ensureReady("acme"), (error: unknown) => error instanceof ClawfleetError && error.code === "CF_SHUTTING_DOWN");
 });
+
+test("identity scopes: refreshed only on a ready trusted-proxy runtime, once after it becomes ready, and coalesced per tenant", async () => {
+  let members = ["user:a"];
+  const updates: Array<Record<string, string[]>> = [];
+  let release: () => void = () => undefined;
+  let gate: Promise<void> | null = null;
+  const { manager, driver } = await setup({
+    trustedProxyFor: async () => ({ userHeader: "x-clawfleet-user", allowedOrigins: [], identityScopes: Object.fromEntries(members.map((identity) => [identity, ["operator.read"]])) }),
+  });
+  Object.assign(driver, {
+    async updateIdentityScopes(_tenantId: string, identityScopes: Record<string, string[]>) {
+      if (gate) await gate;
+      updates.push(identityScopes);
+      return "written" as const;
+    },
+  });
+  assert.equal(await manager.refreshIdentityScopes("acme"), "not-applicable", "nothing runs yet");
+  await manager.ensureReady("acme");
+  await waitFor(() => updates.length === 1);
+  assert.deepEqual(Object.keys(updates[0] ?? {}), ["user:a"], "one refresh right after ready catches changes made during the boot");
+  // Three changes while a refresh is held: one more run afterwards, with the latest state.
+  gate = new Promise((resolve) => (release = resolve));
+  members = ["user:a", "user:b"];
+  const first = manager.refreshIdentityScopes("acme");
+  members = ["user:a", "user:b", "user:c"];
+  const second = manager.refreshIdentityScopes("acme");
+  const third = manager.refreshIdentityScopes("acme");
+  gate = null;
+  release();
+  assert.deepEqual(await Promise.all([first, second, third]), ["written", "written", "written"]);
+  assert.equal(updates.length, 3, "the held run plus exactly one more");
+  assert.deepEqual(Object.keys(updates[2] ?? {}), ["user:a", "user:b", "user:c"], "the last change landed");
+  assert.deepEqual(manager.readyTenants(), ["acme"]);
+  await manager.stop("acme");
+  assert.equal(await manager.refreshIdentityScopes("acme"), "not-applicable", "a stopped runtime is left alone");
+  assert.equal(updates.length, 3);
+});

@@ -24,6 +24,7 @@ import type {
 } from "../../../contracts/runtime-driver.js";
 import { renderOpenClawConfig } from "../../openclaw-config.js";
 import { linkEndpointSocket } from "./endpoint-socket.js";
+import { rewriteIdentityScopes } from "./live-config.js";
 import { sandboxedLaunchPlan, unsandboxedLaunchPlan, type LaunchPlan, type RuntimeInstall } from "./launch.js";
 import { SANDBOX_PATHS, tenantLayout, type TenantLayout } from "./layout.js";
 import { allocateLoopbackPort } from "./ports.js";
@@ -249,6 +250,14 @@ export class ProcessRuntimeDriver implements RuntimeDriver {
 
   onExit(listener: (exit: RuntimeExit) => void): void {
     this.exitListeners.push(listener);
+  }
+
+  /** Rewrites the running runtime's `gateway.auth.identityScopes` in place (`live-config.ts`), under the tenant lock. */
+  async updateIdentityScopes(tenantId: string, identityScopes: Record<string, string[]>): Promise<"written" | "unchanged" | "not-running"> {
+    return this.withTenantLock(tenantId, async () => {
+      const runtime = this.runtimes.get(tenantId);
+      return runtime ? rewriteIdentityScopes(runtime.layout, identityScopes) : "not-running";
+    });
   }
 
   /** Stops every running runtime (platform shutdown). */
