@@ -22,6 +22,16 @@ function isCredentialHeader(name: string): boolean {
   return name === "authorization" || name === "proxy-authorization" || name === "cookie" || name === "x-api-key" || name === "x-csrf-token" || name.startsWith("x-amzn-oidc-") || name === REPLICA_ASSERTION_HEADER;
 }
 
+/**
+ * True when forwarding failed because the owner replica could not be reached or dropped the connection: undici's
+ * own errors, and the plain Node.js socket errors it passes through unwrapped (`connect ECONNREFUSED` from a
+ * replica that just shut down, `ECONNRESET`, `EHOSTUNREACH`, … — any error carrying a `syscall`).
+ */
+export function ownerUnreachable(error: unknown): boolean {
+  if (error instanceof undiciErrors.UndiciError) return true;
+  return error instanceof Error && typeof (error as NodeJS.ErrnoException).code === "string" && typeof (error as NodeJS.ErrnoException).syscall === "string";
+}
+
 export class ReplicaForwarder {
   private readonly pools = new Map<string, Pool>();
 
@@ -100,7 +110,7 @@ export class ReplicaForwarder {
       reply.code(upstream.statusCode).headers(callerResponseHeaders(upstream.headers));
       return reply.send(upstream.body);
     } catch (error) {
-      if (error instanceof undiciErrors.UndiciError) {
+      if (ownerUnreachable(error)) {
         throw new ClawfleetError("CF_RUNTIME_UNAVAILABLE", "the replica running this tenant's runtime is not reachable; retry shortly", { cause: error, retryAfterSeconds: 5 });
       }
       throw error;
