@@ -9,7 +9,8 @@
  * and `node_modules`; flags after `|` are given to that server's node only, to compare V8 settings), BENCH_ROUNDS (4), BENCH_SECONDS (8), BENCH_RATE (500), BENCH_CONNECTIONS (32), BENCH_MODES
  * ("json,stream"), BENCH_PROBE=1 (preload bench/probe.mjs into each server: event-loop delay, GC pauses,
  * synchronous SQLite calls, and which of them overlap the slowest 1 % of requests), BENCH_NODE_ARGS (extra node
- * flags for the servers, e.g. "--max-semi-space-size=16"). Bounded: rounds × modes × targets × (2 + seconds) s.
+ * flags for the servers, e.g. "--max-semi-space-size=16"), BENCH_SERVER_STDOUT (a directory: each server's stdout is
+ * appended to <name>.log there, e.g. for --trace-gc-nvp). Bounded: rounds × modes × targets × (2 + seconds) s.
  */
 import type { ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";

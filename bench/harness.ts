@@ -4,7 +4,7 @@
  * optional in-server probe (`bench/probe.mjs`, BENCH_PROBE=1).
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -149,10 +149,16 @@ export async function startClawfleet(
       OPENAI_BASE_URL: `${options.upstreamUrl}/v1`,
       CLAWFLEET_DEFAULT_MODEL: "gpt-4o-mini",
       ...(probeFile ? { BENCH_PROBE_OUT: probeFile } : {}),
+      ...(probeFile && process.env.BENCH_PROBE_HEAP ? { BENCH_PROBE_HEAP: `${process.env.BENCH_PROBE_HEAP}/${options.name}` } : {}),
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
   children.push(clawfleet);
+  // BENCH_SERVER_STDOUT=<dir>: the server's stdout (e.g. --trace-gc output) is appended to <dir>/<name>.log.
+  if (process.env.BENCH_SERVER_STDOUT) {
+    const logFile = path.join(process.env.BENCH_SERVER_STDOUT, `${options.name}.log`);
+    clawfleet.stdout?.on("data", (chunk: Buffer) => appendFileSync(logFile, chunk));
+  }
   clawfleet.stderr?.on("data", (chunk: Buffer) => {
     const text = chunk.toString();
     if (/error|ERR/i.test(text)) process.stderr.write(`[${options.name}] ${text}`);

@@ -8,7 +8,8 @@
 // On SIGUSR2 it writes everything since the previous SIGUSR2 as one JSON line to $BENCH_PROBE_OUT and resets.
 // Epoch times come from performance.timeOrigin + performance.now(), as in bench/load.mjs, so slow requests
 // can be matched against pauses.
-import { appendFileSync } from "node:fs";
+import { appendFileSync, writeFileSync } from "node:fs";
+import { Session } from "node:inspector";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { monitorEventLoopDelay, performance, PerformanceObserver } from "node:perf_hooks";
@@ -79,7 +80,26 @@ try {
   process.stderr.write(`probe: better-sqlite3 not patched: ${error}\n`);
 }
 
+// BENCH_PROBE_HEAP=<file>: V8's sampling heap profiler, counting objects already collected by minor and major GCs
+// too (so it shows what is allocated per request, not what stays); each SIGUSR2 writes the profile since the
+// previous one to <file>.<n>.heapprofile (Chrome DevTools format) and restarts sampling.
+const heapFile = process.env.BENCH_PROBE_HEAP;
+let heapRound = 0;
+const session = heapFile ? new Session() : null;
+const startSampling = () => session?.post("HeapProfiler.startSampling", { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+if (session) {
+  session.connect();
+  startSampling();
+}
+
 process.on("SIGUSR2", () => {
+  if (session) {
+    const round = heapRound++;
+    session.post("HeapProfiler.stopSampling", (error, result) => {
+      if (!error) writeFileSync(`${heapFile}.${round}.heapprofile`, JSON.stringify(result.profile));
+      startSampling();
+    });
+  }
   const percentile = (p) => histogram.percentile(p) / 1e6;
   const line = {
     pid: process.pid,
