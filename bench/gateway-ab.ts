@@ -15,7 +15,7 @@
 import type { ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
-import { load, median, probeDump, ROOT, startClawfleet, startUpstream, stopAll, type LoadResult, type ProbeReport, type Target } from "./harness.js";
+import { load, median, probeDump, ROOT, rssMiB, startClawfleet, startUpstream, stopAll, type LoadResult, type ProbeReport, type Target } from "./harness.js";
 
 const RATE = Number(process.env.BENCH_RATE ?? 500);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
@@ -39,6 +39,8 @@ function cpuMs(pid: number): number {
 interface Row {
   /** Server CPU time per request during the paced run, in ms (less noise-sensitive than latency). */
   cpuPerRequest: number;
+  /** The server's RSS right after the paced run, MiB. */
+  rss: number;
   round: number;
   mode: string;
   target: string;
@@ -94,11 +96,12 @@ try {
         const cpuBefore = cpuMs(target.pid);
         const result = await load(target, stream, { rate: RATE, concurrency: CONNECTIONS, seconds: SECONDS, detail: PROBE });
         const cpuPerRequest = (cpuMs(target.pid) - cpuBefore) / result.count;
+        const rss = rssMiB(target.pid);
         const probe = await probeDump(target);
-        rows.push({ round, mode, target: target.name, result, probe, cpuPerRequest });
+        rows.push({ round, mode, target: target.name, result, probe, cpuPerRequest, rss });
         const overhead = result.overhead ? `  overhead hdr p50 ${result.overhead.p50.toFixed(3)} p99 ${result.overhead.p99.toFixed(3)} max ${result.overhead.max.toFixed(2)}` : "";
         process.stderr.write(
-          `round ${round + 1} ${mode.padEnd(6)} ${target.name.padEnd(8)} p50 ${result.p50.toFixed(3)} p99 ${result.p99.toFixed(3)} max ${result.max.toFixed(2)} ms  cpu/req ${cpuPerRequest.toFixed(3)} ms  gen lag p99 ${result.lagP99.toFixed(3)}${overhead}${result.errors + result.non2xx ? `  ERRORS ${result.errors + result.non2xx}` : ""}\n`,
+          `round ${round + 1} ${mode.padEnd(6)} ${target.name.padEnd(8)} p50 ${result.p50.toFixed(3)} p99 ${result.p99.toFixed(3)} max ${result.max.toFixed(2)} ms  cpu/req ${cpuPerRequest.toFixed(3)} ms  RSS ${rss.toFixed(0)} MiB  gen lag p99 ${result.lagP99.toFixed(3)}${overhead}${result.errors + result.non2xx ? `  ERRORS ${result.errors + result.non2xx}` : ""}\n`,
         );
         const text = blame(result, probe);
         if (text) process.stderr.write(`${text}\n`);
@@ -124,7 +127,11 @@ try {
           target.name === "direct" ? "" : `added p50 ${median(added("p50")).toFixed(3)} p99 ${median(added("p99")).toFixed(3)} (${list(added("p99"))})`,
           mine[0]?.result.overhead ? `overhead hdr p50 ${median(mine.map((row) => row.result.overhead?.p50 ?? Number.NaN)).toFixed(3)} p99 ${median(mine.map((row) => row.result.overhead?.p99 ?? Number.NaN)).toFixed(3)}` : "",
           `cpu/req ${median(mine.map((row) => row.cpuPerRequest)).toFixed(3)} ms`,
+          `RSS ${median(mine.map((row) => row.rss)).toFixed(0)} MiB`,
           `gen lag p99 ${median(mine.map((row) => row.result.lagP99)).toFixed(3)}`,
+          mine[0]?.probe
+            ? `GC pauses/run: count ${median(mine.map((row) => row.probe?.gc.length ?? 0))} sum ${median(mine.map((row) => (row.probe?.gc ?? []).reduce((sum, event) => sum + event.ms, 0))).toFixed(1)} ms max ${median(mine.map((row) => Math.max(0, ...(row.probe?.gc ?? []).map((event) => event.ms)))).toFixed(2)} ms; loop delay p99 ${median(mine.map((row) => row.probe?.eventLoopDelayMs.p99 ?? Number.NaN)).toFixed(2)} ms`
+            : "",
         ].join("  "),
       );
     }
