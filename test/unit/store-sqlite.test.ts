@@ -12,7 +12,8 @@ import BetterSqlite3 from "better-sqlite3";
 import type { RequestRecord } from "../../src/contracts/store.js";
 import { Kysely, SqliteDialect } from "kysely";
 import { immediateTransactions, openSqliteStore } from "../../src/store/sqlite/open.js";
-import { SqliteRequestRepository } from "../../src/store/sqlite/request-writer.js";
+import { INSERT_REQUEST_SQL, SqliteRequestRepository } from "../../src/store/sqlite/request-writer.js";
+import { SqliteWriterThread } from "../../src/store/sqlite/writer-thread.js";
 import { runStoreConformance } from "../conformance/store.js";
 import { runIdentityStoreConformance } from "../conformance/identity-store.js";
 
@@ -72,10 +73,11 @@ async function fileDatabase(): Promise<{ dataDir: string; filePath: string; conn
   return { dataDir, filePath, connection };
 }
 
-test("SQLite file: request records are written by a worker thread; committed when insertMany resolves, everything posted is written by close", async () => {
+test("SQLite file: request records are written by the writer thread; committed when insertMany resolves, everything posted is written by close", async () => {
   const { dataDir, filePath, connection } = await fileDatabase();
   const readsStore = await openSqliteStore({ dataDir: "", fileName: ":memory:" });
-  const writer = new SqliteRequestRepository(connection, readsStore.requests, { filePath });
+  const thread = new SqliteWriterThread({ filePath, statements: { requests: INSERT_REQUEST_SQL } });
+  const writer = new SqliteRequestRepository(connection, readsStore.requests, thread);
   // The event loop does not run the insert: a synchronous write would have the rows visible before any await.
   const first = writer.insertMany([requestRecord("a"), requestRecord("b")]);
   assert.deepEqual(connection.prepare("select count(*) as n from requests").get(), { n: 0 });
@@ -83,7 +85,7 @@ test("SQLite file: request records are written by a worker thread; committed whe
   assert.deepEqual(connection.prepare("select id from requests order by id").all(), [{ id: "a" }, { id: "b" }]);
   // Posted but not awaited: close waits for them.
   const later = [writer.insertMany([requestRecord("c")]), writer.insertMany([requestRecord("d"), requestRecord("e")])];
-  await writer.close();
+  await thread.close();
   await Promise.all(later);
   assert.deepEqual(connection.prepare("select id from requests order by id").all(), ["a", "b", "c", "d", "e"].map((id) => ({ id })));
   await assert.rejects(writer.insertMany([requestRecord("f")]), /closed/);
@@ -92,16 +94,17 @@ test("SQLite file: request records are written by a worker thread; committed whe
   await rm(dataDir, { recursive: true, force: true });
 });
 
-test("SQLite file: a batch the worker cannot commit rejects as a whole (the recorder keeps it), and later batches are written", async () => {
+test("SQLite file: a batch the writer thread cannot commit rejects as a whole (the recorder keeps it), and later batches are written", async () => {
   const { dataDir, filePath, connection } = await fileDatabase();
   const readsStore = await openSqliteStore({ dataDir: "", fileName: ":memory:" });
-  const writer = new SqliteRequestRepository(connection, readsStore.requests, { filePath });
+  const thread = new SqliteWriterThread({ filePath, statements: { requests: INSERT_REQUEST_SQL } });
+  const writer = new SqliteRequestRepository(connection, readsStore.requests, thread);
   await writer.insertMany([requestRecord("a")]);
   // "a" again violates the primary key: the whole transaction rolls back, "b" included.
-  await assert.rejects(writer.insertMany([requestRecord("b"), requestRecord("a")]), /request records not written: .*UNIQUE/);
+  await assert.rejects(writer.insertMany([requestRecord("b"), requestRecord("a")]), /SQLite batch not written: .*UNIQUE/);
   await writer.insertMany([requestRecord("b")]);
   assert.deepEqual(connection.prepare("select id from requests order by id").all(), [{ id: "a" }, { id: "b" }]);
-  await writer.close();
+  await thread.close();
   connection.close();
   await readsStore.close();
   await rm(dataDir, { recursive: true, force: true });
@@ -110,7 +113,8 @@ test("SQLite file: a batch the worker cannot commit rejects as a whole (the reco
 test("SQLite file: a Kysely transaction that reads, lets the worker try to commit, then writes, succeeds (BEGIN IMMEDIATE on the main connection)", async () => {
   const { dataDir, filePath, connection } = await fileDatabase();
   const readsStore = await openSqliteStore({ dataDir: "", fileName: ":memory:" });
-  const writer = new SqliteRequestRepository(connection, readsStore.requests, { filePath });
+  const thread = new SqliteWriterThread({ filePath, statements: { requests: INSERT_REQUEST_SQL } });
+  const writer = new SqliteRequestRepository(connection, readsStore.requests, thread);
   const database = new Kysely<{ requests: { id: string } }>({ dialect: new SqliteDialect({ database: immediateTransactions(connection) }) });
   let posted: Promise<void> | undefined;
   await database.transaction().execute(async (transaction) => {
@@ -122,8 +126,31 @@ test("SQLite file: a Kysely transaction that reads, lets the worker try to commi
   });
   await posted;
   assert.deepEqual(connection.prepare("select id from requests order by id").all(), [{ id: "from-main" }, { id: "from-worker" }]);
-  await writer.close();
+  await thread.close();
   await database.destroy();
   await readsStore.close();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+test("SQLite file store: audit events and request records written off the event loop are read back through Kysely, ids increasing across batches", async () => {
+  const dataDir = await mkdtemp(path.join(tmpdir(), "clawfleet-store-"));
+  const store = await openSqliteStore({ dataDir });
+  const event = (type: "permission_denied" | "tool_call_allowed", atMs: number) => ({ type, tenantId: "acme", actor: "key:k1", requestId: `req-${atMs}`, atMs, details: { tool: "exec", nested: { list: [1, "two", null] } } });
+  const first = store.audit.append([event("permission_denied", 1), event("tool_call_allowed", 2)]);
+  const second = store.audit.append([event("permission_denied", 3)]);
+  const stored = [...(await first), ...(await second)];
+  const ids = stored.map((entry) => Number(entry.id));
+  assert.ok(ids[0] as number > 0 && (ids[0] as number) < (ids[1] as number) && (ids[1] as number) < (ids[2] as number), `increasing ids: ${ids.join(", ")}`);
+  const listed = await store.audit.list({ limit: 10, order: "asc" });
+  assert.deepEqual(listed, stored);
+  await store.requests.insertMany([requestRecord("r1")]);
+  assert.deepEqual((await store.requests.list({ tenantId: "acme", limit: 5 })).map((record) => record.id), ["r1"]);
+  // Posted, then the store closes: close waits for the writer thread.
+  const pending = store.audit.append([event("tool_call_allowed", 4)]);
+  await store.close();
+  const appended = await pending;
+  const reopened = await openSqliteStore({ dataDir });
+  assert.deepEqual((await reopened.audit.list({ limit: 10, order: "desc" }))[0], appended[0]);
+  await reopened.close();
   await rm(dataDir, { recursive: true, force: true });
 });

@@ -10,12 +10,14 @@ import { ClawfleetError } from "../../contracts/errors.js";
 import type { Store } from "../../contracts/store.js";
 import { migrationProvider } from "../migrations/index.js";
 import { createKyselyStore } from "../repositories.js";
-import { SqliteRequestRepository } from "./request-writer.js";
+import { SqliteAuditRepository, INSERT_AUDIT_SQL } from "./audit-writer.js";
+import { INSERT_REQUEST_SQL, SqliteRequestRepository } from "./request-writer.js";
+import { SqliteWriterThread } from "./writer-thread.js";
 import type { Database } from "../schema.js";
 
 /**
  * The connection as Kysely sees it, with its transactions begun `IMMEDIATE` (write lock taken at `begin`, waiting
- * up to busy_timeout for it). The request-record worker (request-writer.ts) writes the same file over a second
+ * up to busy_timeout for it). The writer thread (writer-thread.ts) writes the same file over a second
  * connection; a deferred transaction that read before one of its commits could not upgrade to a write
  * (SQLITE_BUSY_SNAPSHOT, not retried). https://www.sqlite.org/lang_transaction.html
  */
@@ -61,13 +63,16 @@ export async function openSqliteStore(options: { dataDir: string; fileName?: str
     throw new ClawfleetError("CF_INTERNAL", `database migration ${failed} failed: ${String(error)}`, { cause: error });
   }
   const store = createKyselyStore(database, options.now);
-  // A file: request records are written by a worker thread over its own connection (off the event loop).
-  const requests = new SqliteRequestRepository(connection, store.requests, inMemory ? undefined : { filePath });
+  if (inMemory) return { ...store, requests: new SqliteRequestRepository(connection, store.requests) };
+  // A file: request records and audit events are written by a worker thread over its own connection (off the
+  // event loop; writer-thread.ts). Closing the store waits for what was posted before closing the connection.
+  const writer = new SqliteWriterThread({ filePath, statements: { requests: INSERT_REQUEST_SQL, audit: INSERT_AUDIT_SQL } });
   return {
     ...store,
-    requests,
+    requests: new SqliteRequestRepository(connection, store.requests, writer),
+    audit: new SqliteAuditRepository(writer, database),
     async close() {
-      await requests.close();
+      await writer.close();
       await store.close();
     },
   };
