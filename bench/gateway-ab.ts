@@ -5,7 +5,7 @@
  * rounds are printed. Same load as `npm run bench:gateway` (bench/load.mjs open loop, latency from the scheduled
  * start) and the same policy chain (harness.ts BENCH_POLICY_CONFIG).
  *
- * Environment: BENCH_BUILDS="name=dir,name=dir|node flags" (default: "this=<repo>"; each dir has `dist/` built
+ * Environment: BENCH_WARMUP_SECONDS (2: at 200 requests/s before each measured run), BENCH_BUILDS="name=dir,name=dir|node flags" (default: "this=<repo>"; each dir has `dist/` built
  * and `node_modules`; flags after `|` are given to that server's node only, to compare V8 settings), BENCH_ROUNDS (4), BENCH_SECONDS (8), BENCH_RATE (500), BENCH_CONNECTIONS (32), BENCH_MODES
  * ("json,stream"), BENCH_PROBE=1 (preload bench/probe.mjs into each server: event-loop delay, GC pauses,
  * synchronous SQLite calls, and which of them overlap the slowest 1 % of requests), BENCH_NODE_ARGS (extra node
@@ -21,6 +21,7 @@ const RATE = Number(process.env.BENCH_RATE ?? 500);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
+const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
 const MODES = (process.env.BENCH_MODES ?? "json,stream").split(",");
 const PROBE = process.env.BENCH_PROBE === "1";
 const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean);
@@ -91,7 +92,7 @@ try {
     for (const mode of MODES) {
       const stream = mode === "stream";
       for (const target of order) {
-        await load(target, stream, { concurrency: 8, rate: 200, seconds: 2 });
+        await load(target, stream, { concurrency: 8, rate: 200, seconds: WARMUP_SECONDS });
         await probeDump(target);
         const cpuBefore = cpuMs(target.pid);
         const result = await load(target, stream, { rate: RATE, concurrency: CONNECTIONS, seconds: SECONDS, detail: PROBE });
@@ -110,7 +111,7 @@ try {
   }
   const lines = [
     `machine: ${cpus().length} × ${cpus()[0]?.model ?? "CPU"}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}`,
-    `load: ${RATE} req/s open loop, ${SECONDS} s, ${CONNECTIONS} connections, ${ROUNDS} rounds, one target at a time; medians of rounds (added = the build's figure minus direct's in the same round)`,
+    `load: ${RATE} req/s open loop, ${SECONDS} s after ${WARMUP_SECONDS} s at 200 req/s, ${CONNECTIONS} connections, ${ROUNDS} rounds, one target at a time; medians of rounds (added = the build's figure minus direct's in the same round)`,
   ];
   for (const mode of MODES) {
     for (const target of targets) {

@@ -128,6 +128,9 @@ export class SqliteWriterThread {
       workerData: { modulePath, filePath: this.options.filePath, statements: this.options.statements, busyTimeoutMs: this.options.busyTimeoutMs ?? 5_000 },
       // A plain CommonJS thread: no loader hooks or flags of the parent (tsx under tests) are needed.
       execArgv: [],
+      // It allocates little (one batch at a time): a small heap keeps its RSS down. Exceeding it ends the thread
+      // (ERR_WORKER_OUT_OF_MEMORY): the batch is rejected, kept by the caller and retried on a new thread.
+      resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 64 },
     });
     worker.on("message", (message: { id: number; error: string | null; ids: number[] | null }) => {
       const entry = this.pending.get(message.id);
