@@ -57,7 +57,7 @@ test("SQLite request writes wait for an open transaction on the shared connectio
 });
 
 const REQUESTS_TABLE =
-  "create table requests (id text primary key, request_id text, tenant_id text, key_id text, api text, requested_model text, provider text, model text, status integer, stream integer, input_tokens integer, output_tokens integer, cache_read_tokens integer, cache_write_tokens integer, reasoning_tokens integer, cost_usd_micros integer, overhead_ms real, duration_ms real, attempts integer, error_code text, created_at_ms integer)";
+  "create table requests (id text primary key, request_id text, tenant_id text, key_id text, api text, requested_model text, provider text, model text, status integer check (status < 600), stream integer, input_tokens integer, output_tokens integer, cache_read_tokens integer, cache_write_tokens integer, reasoning_tokens integer, cost_usd_micros integer, overhead_ms real, duration_ms real, attempts integer, error_code text, created_at_ms integer)";
 
 function requestRecord(id: string): RequestRecord {
   return { id, requestId: `req-${id}`, tenantId: "acme", keyId: "k", api: "openai-chat", requestedModel: "m", provider: "openai", model: "m", status: 200, stream: false, inputTokens: 1, outputTokens: 2, cacheReadTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0, costUsdMicros: 3, overheadMs: 0.5, durationMs: 9.5, attempts: 1, errorCode: null, createdAtMs: 1 };
@@ -100,10 +100,30 @@ test("SQLite file: a batch the writer thread cannot commit rejects as a whole (t
   const thread = new SqliteWriterThread({ filePath, statements: { requests: INSERT_REQUEST_SQL } });
   const writer = new SqliteRequestRepository(connection, readsStore.requests, thread);
   await writer.insertMany([requestRecord("a")]);
-  // "a" again violates the primary key: the whole transaction rolls back, "b" included.
-  await assert.rejects(writer.insertMany([requestRecord("b"), requestRecord("a")]), /SQLite batch not written: .*UNIQUE/);
-  await writer.insertMany([requestRecord("b")]);
+  // "c" violates the table's check: the whole transaction rolls back, "b" included.
+  await assert.rejects(writer.insertMany([requestRecord("b"), { ...requestRecord("c"), status: 700 }]), /SQLite batch not written: .*CHECK/);
+  // Retried (as the recorder does) together with a record already stored: the stored one is skipped, not an error.
+  await writer.insertMany([requestRecord("a"), requestRecord("b")]);
   assert.deepEqual(connection.prepare("select id from requests order by id").all(), [{ id: "a" }, { id: "b" }]);
+  await thread.close();
+  connection.close();
+  await readsStore.close();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+test("SQLite file: a writer thread that dies rejects its pending batch; the retried batch is written once by a new thread", async () => {
+  const { dataDir, filePath, connection } = await fileDatabase();
+  const readsStore = await openSqliteStore({ dataDir: "", fileName: ":memory:" });
+  const thread = new SqliteWriterThread({ filePath, statements: { requests: INSERT_REQUEST_SQL } });
+  const writer = new SqliteRequestRepository(connection, readsStore.requests, thread);
+  await writer.insertMany([requestRecord("a")]);
+  const dying = (thread as unknown as { worker: import("node:worker_threads").Worker }).worker;
+  const posted = writer.insertMany([requestRecord("b"), requestRecord("c")]);
+  await dying.terminate();
+  // Whether or not the batch was committed before the thread ended, its acknowledgement is lost: rejected.
+  await assert.rejects(posted, /exited|not written/);
+  await writer.insertMany([requestRecord("b"), requestRecord("c")]);
+  assert.deepEqual(connection.prepare("select id from requests order by id").all(), [{ id: "a" }, { id: "b" }, { id: "c" }]);
   await thread.close();
   connection.close();
   await readsStore.close();

@@ -3,7 +3,9 @@
  * loop; see writer-thread.ts), one prepared statement, one transaction per batch, ids taken from each row's rowid
  * (`audit_events.id` is `INTEGER PRIMARY KEY AUTOINCREMENT`, so ids increase with every append). Reads stay on
  * the shared Kysely repository. The Kysely repository (governance-repositories.ts) remains the writer for
- * `:memory:` and PostgreSQL.
+ * `:memory:` and PostgreSQL. If the thread dies between committing a batch and acknowledging it, the audit log
+ * retries the batch and those events are stored twice (at least once, as over a PostgreSQL connection lost
+ * after its commit); events are never lost.
  */
 import type { AuditEvent } from "../../contracts/governance.js";
 import type { Kysely } from "kysely";

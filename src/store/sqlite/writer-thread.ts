@@ -72,6 +72,8 @@ export interface WriterThreadOptions {
 interface Pending {
   resolve: (ids: number[]) => void;
   reject: (error: Error) => void;
+  /** The thread the batch was posted to (a dead thread's late `exit` must not reject its successor's batches). */
+  worker: Worker;
 }
 
 /** See the module comment. */
@@ -94,7 +96,7 @@ export class SqliteWriterThread {
     const worker = this.worker ?? this.start();
     const id = this.nextId++;
     return new Promise<number[]>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      this.pending.set(id, { resolve, reject, worker });
       // Keeps the process alive while a batch is unacknowledged (shutdown waits for it); idle, it does not.
       worker.ref();
       worker.postMessage({ id, statement, rows });
@@ -142,8 +144,11 @@ export class SqliteWriterThread {
     });
     const fail = (error: Error) => {
       if (this.worker === worker) this.worker = null;
-      for (const entry of this.pending.values()) entry.reject(error);
-      this.pending.clear();
+      for (const [id, entry] of this.pending) {
+        if (entry.worker !== worker) continue;
+        this.pending.delete(id);
+        entry.reject(error);
+      }
       this.settled();
     };
     worker.on("error", fail);
