@@ -6,8 +6,9 @@
 import type { RequestRecord, RequestRepository } from "../contracts/store.js";
 import type { Logger } from "../observability/logger.js";
 
-// Small, frequent batches: better-sqlite3 is synchronous, so one insert blocks the event loop for its whole
-// duration; 50 rows take well under a millisecond, and the loop gets a turn between batches.
+// Small, frequent batches: on SQLite a file's batches are written by a worker thread (src/store/sqlite/
+// writer-thread.ts), so the loop only posts them; on `:memory:` an insert runs on the loop and 50 rows take well
+// under a millisecond; the loop gets a turn between batches either way.
 const FLUSH_INTERVAL_MS = 100;
 const BATCH_SIZE = 50;
 const MAX_BACKLOG = 10_000;

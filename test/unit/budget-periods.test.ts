@@ -26,6 +26,16 @@ test("daylight-saving days last 25 and 23 hours", () => {
   assert.equal(springForward.endsAtMs, Date.parse("2026-03-29T22:00:00Z"));
 });
 
+test("a cached period covers exactly its own span: the ms before it (clock moved back) and the ms at its end get their own period", () => {
+  const inside = currentPeriod("day", "Europe/Paris", Date.parse("2026-06-10T12:00:00Z"));
+  assert.deepEqual(inside, { label: "2026-06-10", endsAtMs: Date.parse("2026-06-10T22:00:00Z") });
+  // Cached now; the first ms of the Paris day (22:00 UTC the day before) is still this period, the ms before is not.
+  assert.equal(currentPeriod("day", "Europe/Paris", Date.parse("2026-06-09T22:00:00Z")).label, "2026-06-10");
+  assert.deepEqual(currentPeriod("day", "Europe/Paris", Date.parse("2026-06-09T22:00:00Z") - 1), { label: "2026-06-09", endsAtMs: Date.parse("2026-06-09T22:00:00Z") });
+  assert.deepEqual(currentPeriod("day", "Europe/Paris", Date.parse("2026-06-10T22:00:00Z")), { label: "2026-06-11", endsAtMs: Date.parse("2026-06-11T22:00:00Z") });
+  assert.equal(currentPeriod("day", "Europe/Paris", Date.parse("2026-06-10T21:59:59.999Z")).label, "2026-06-10");
+});
+
 test("token estimates: about four characters per token, output at maxTokens or 1024", () => {
   assert.equal(tokensForCharacters(0), 0);
   assert.equal(tokensForCharacters(1), 1);

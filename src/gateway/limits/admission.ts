@@ -82,14 +82,60 @@ function resetText(ms: number): string {
   return `${Math.max(0, ms / 1000).toFixed(ms < 10_000 ? 1 : 0)}s`;
 }
 
+/** One rate-limit check of a rule, built once: the per-request work is the bucket key and the state call. */
+interface CompiledCheck {
+  rule: RateLimitRule;
+  kind: "requests" | "tokens";
+  perMinute: number;
+  limit: TokenBucketLimit;
+  /** `:<kind>:<perMinute>`, the end of the bucket key `rl:<scope>:<value>:<kind>:<perMinute>`. */
+  keySuffix: string;
+  limitHeader: string;
+  remainingHeader: string;
+  resetHeader: string;
+  perMinuteText: string;
+}
+
+interface TakenTokens {
+  key: string;
+  amount: number;
+  limit: TokenBucketLimit;
+}
+
+function compileChecks(limits: readonly RateLimitRule[]): CompiledCheck[] {
+  const checks: CompiledCheck[] = [];
+  for (const rule of limits) {
+    for (const [kind, perMinute] of [["requests", rule.requestsPerMinute], ["tokens", rule.tokensPerMinute]] as const) {
+      if (perMinute === undefined) continue;
+      checks.push({
+        rule,
+        kind,
+        perMinute,
+        limit: { capacity: perMinute, refillPerSecond: perMinute / 60 },
+        keySuffix: `:${kind}:${perMinute}`,
+        limitHeader: `x-ratelimit-limit-${kind}`,
+        remainingHeader: `x-ratelimit-remaining-${kind}`,
+        resetHeader: `x-ratelimit-reset-${kind}`,
+        perMinuteText: String(perMinute),
+      });
+    }
+  }
+  return checks;
+}
+
 export class AdmissionControl {
+  /** The limits' checks in rule order, requests before tokens within a rule. */
+  private readonly checks: readonly CompiledCheck[];
+
   constructor(
     private readonly state: SharedState,
     private readonly rules: { limits: readonly RateLimitRule[]; budgets: readonly BudgetRule[]; timeZone: string },
     private readonly logger: Logger,
     private readonly sendAlert: BudgetAlertSender,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.checks = compileChecks(rules.limits);
+  }
 
   /** True when no limit or budget is configured (the pipeline then skips admission entirely). */
   get idle(): boolean {
@@ -100,41 +146,46 @@ export class AdmissionControl {
    * @throws ClawfleetError CF_RATE_LIMITED (429, `retryAfterSeconds`, `details.headers`), CF_BUDGET_EXCEEDED (402).
    */
   async admit(request: AdmissionRequest): Promise<Admission> {
-    const taken: Array<{ key: string; amount: number; limit: TokenBucketLimit }> = [];
-    const tokenBuckets: Array<{ key: string; amount: number; limit: TokenBucketLimit }> = [];
+    // Allocated only when needed: most calls take from a few buckets and reserve one budget.
+    let taken: TakenTokens[] | null = null;
+    let tokenBuckets: TakenTokens[] | null = null;
     const headers: Record<string, string> = {};
     const giveBack = async () => {
-      await Promise.all(taken.map((entry) => this.state.adjustTokens(entry.key, entry.amount, entry.limit)));
+      if (taken) await Promise.all(taken.map((entry) => this.state.adjustTokens(entry.key, entry.amount, entry.limit)));
     };
-    for (const rule of this.rules.limits) {
-      if (!matches(rule.match, request)) continue;
-      const value = scopeValue(rule.scope, request);
-      const checks: Array<{ kind: "requests" | "tokens"; perMinute: number; cost: number }> = [];
-      if (rule.requestsPerMinute !== undefined) checks.push({ kind: "requests", perMinute: rule.requestsPerMinute, cost: 1 });
-      if (rule.tokensPerMinute !== undefined) checks.push({ kind: "tokens", perMinute: rule.tokensPerMinute, cost: Math.min(request.estimatedTokens, rule.tokensPerMinute) });
-      for (const check of checks) {
-        const limit = { capacity: check.perMinute, refillPerSecond: check.perMinute / 60 };
-        const key = `rl:${rule.scope}:${value}:${check.kind}:${check.perMinute}`;
-        const result = await this.state.takeTokens(key, check.cost, limit);
-        headers[`x-ratelimit-limit-${check.kind}`] = String(check.perMinute);
-        headers[`x-ratelimit-remaining-${check.kind}`] = String(result.remaining);
-        headers[`x-ratelimit-reset-${check.kind}`] = resetText(result.resetMs);
-        if (!result.allowed) {
-          await giveBack();
-          throw new ClawfleetError("CF_RATE_LIMITED", `rate limit reached: ${check.perMinute} ${check.kind} per minute per ${rule.scope}`, {
-            retryAfterSeconds: Math.max(1, Math.ceil(result.retryAfterMs / 1000)),
-            details: { scope: rule.scope, limit: check.perMinute, unit: `${check.kind}/minute`, headers },
-          });
-        }
-        taken.push({ key, amount: check.cost, limit });
-        if (check.kind === "tokens") tokenBuckets.push({ key, amount: check.cost, limit });
+    let matchedRule: RateLimitRule | null = null;
+    let ruleMatches = false;
+    let value = "";
+    for (const check of this.checks) {
+      const rule = check.rule;
+      if (rule !== matchedRule) {
+        matchedRule = rule;
+        ruleMatches = matches(rule.match, request);
+        if (ruleMatches) value = scopeValue(rule.scope, request);
       }
+      if (!ruleMatches) continue;
+      const cost = check.kind === "requests" ? 1 : Math.min(request.estimatedTokens, check.perMinute);
+      const key = `rl:${rule.scope}:${value}${check.keySuffix}`;
+      const result = await this.state.takeTokens(key, cost, check.limit);
+      headers[check.limitHeader] = check.perMinuteText;
+      headers[check.remainingHeader] = String(result.remaining);
+      headers[check.resetHeader] = resetText(result.resetMs);
+      if (!result.allowed) {
+        await giveBack();
+        throw new ClawfleetError("CF_RATE_LIMITED", `rate limit reached: ${check.perMinute} ${check.kind} per minute per ${rule.scope}`, {
+          retryAfterSeconds: Math.max(1, Math.ceil(result.retryAfterMs / 1000)),
+          details: { scope: rule.scope, limit: check.perMinute, unit: `${check.kind}/minute`, headers },
+        });
+      }
+      const entry = { key, amount: cost, limit: check.limit };
+      (taken ??= []).push(entry);
+      if (check.kind === "tokens") (tokenBuckets ??= []).push(entry);
     }
 
-    const reservations: Array<{ key: string; id: string; rule: BudgetRule; periodTtlMs: number }> = [];
-    const unreserved: Array<{ key: string; rule: BudgetRule; periodTtlMs: number }> = [];
+    let reservations: Array<{ key: string; id: string; rule: BudgetRule; periodTtlMs: number }> | null = null;
+    let unreserved: Array<{ key: string; rule: BudgetRule; periodTtlMs: number }> | null = null;
     let fallbackRoute: string | null = null;
-    const nowMs = this.now();
+    const nowMs = this.rules.budgets.length > 0 ? this.now() : 0;
     for (const rule of this.rules.budgets) {
       if (!matches(rule.match, request)) continue;
       const period = currentPeriod(rule.period, this.rules.timeZone, nowMs);
@@ -143,15 +194,15 @@ export class AdmissionControl {
       const limitMicros = Math.round(rule.limitUsd * 1_000_000);
       const reservation = await this.state.reserveBudget(key, request.estimatedCostMicros, limitMicros, { ttlMs: RESERVATION_TTL_MS, periodTtlMs });
       if (reservation.ok && reservation.reservationId) {
-        reservations.push({ key, id: reservation.reservationId, rule, periodTtlMs });
+        (reservations ??= []).push({ key, id: reservation.reservationId, rule, periodTtlMs });
         continue;
       }
       if (rule.action === "fallback" && rule.fallbackRoute) {
         fallbackRoute ??= rule.fallbackRoute;
-        unreserved.push({ key, rule, periodTtlMs });
+        (unreserved ??= []).push({ key, rule, periodTtlMs });
         continue;
       }
-      await Promise.all(reservations.map((entry) => this.state.releaseBudget(entry.key, entry.id)));
+      if (reservations) await Promise.all(reservations.map((entry) => this.state.releaseBudget(entry.key, entry.id)));
       await giveBack();
       throw new ClawfleetError("CF_BUDGET_EXCEEDED", `the ${rule.period}ly budget of USD ${rule.limitUsd} for this ${rule.scope} is spent`, {
         details: { scope: rule.scope, period: rule.period, label: period.label, limitUsd: rule.limitUsd, spentUsd: reservation.usage.spentMicros / 1e6, reservedUsd: reservation.usage.reservedMicros / 1e6 },
@@ -167,10 +218,17 @@ export class AdmissionControl {
         settled = true;
         try {
           const actualTokens = outcome.usage ? outcome.usage.inputTokens + outcome.usage.outputTokens : 0;
-          await Promise.all(tokenBuckets.map((bucket) => this.state.adjustTokens(bucket.key, bucket.amount - Math.min(actualTokens, bucket.limit.capacity), bucket.limit)));
+          if (tokenBuckets) await Promise.all(tokenBuckets.map((bucket) => this.state.adjustTokens(bucket.key, bucket.amount - Math.min(actualTokens, bucket.limit.capacity), bucket.limit)));
+          // One budget (the usual case) is committed without the Promise.all machinery.
+          if (reservations?.length === 1 && !unreserved) {
+            const entry = reservations[0] as { key: string; id: string; rule: BudgetRule; periodTtlMs: number };
+            const usage = await this.state.commitBudget(entry.key, entry.id, outcome.costMicros, { periodTtlMs: entry.periodTtlMs });
+            await this.alertIfCrossed(entry.key, entry.rule, usage.spentMicros, entry.periodTtlMs, request);
+            return;
+          }
           const committed = await Promise.all([
-            ...reservations.map(async (entry) => ({ entry, usage: await this.state.commitBudget(entry.key, entry.id, outcome.costMicros, { periodTtlMs: entry.periodTtlMs }) })),
-            ...unreserved.map(async (entry) => ({ entry, usage: await this.state.commitBudget(entry.key, "none", outcome.costMicros, { periodTtlMs: entry.periodTtlMs }) })),
+            ...(reservations ?? []).map(async (entry) => ({ entry, usage: await this.state.commitBudget(entry.key, entry.id, outcome.costMicros, { periodTtlMs: entry.periodTtlMs }) })),
+            ...(unreserved ?? []).map(async (entry) => ({ entry, usage: await this.state.commitBudget(entry.key, "none", outcome.costMicros, { periodTtlMs: entry.periodTtlMs }) })),
           ]);
           for (const { entry, usage } of committed) await this.alertIfCrossed(entry.key, entry.rule, usage.spentMicros, entry.periodTtlMs, request);
         } catch (error) {

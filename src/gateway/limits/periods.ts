@@ -23,7 +23,8 @@ function labelAt(period: "day" | "month", timeZone: string, atMs: number): strin
   return period === "day" ? date : date.slice(0, 7);
 }
 
-const cache = new Map<string, BudgetPeriod>();
+/** A cached period with the first ms it covers, so a request inside it needs two comparisons and no formatting. */
+const cache = new Map<string, { period: BudgetPeriod; startsAtMs: number }>();
 
 /**
  * The current `day` or `month` in `timeZone` at `atMs`.
@@ -32,18 +33,27 @@ const cache = new Map<string, BudgetPeriod>();
 export function currentPeriod(period: "day" | "month", timeZone: string, atMs: number): BudgetPeriod {
   const cacheKey = `${period}|${timeZone}`;
   const cached = cache.get(cacheKey);
-  if (cached && atMs < cached.endsAtMs && atMs >= cached.endsAtMs - (period === "day" ? 26 : 32 * 24) * 3_600_000 && labelAt(period, timeZone, atMs) === cached.label) {
-    return cached;
-  }
+  // [startsAtMs, endsAtMs) is exactly the span with this label, so a clock that moved backwards misses too.
+  if (cached && atMs >= cached.startsAtMs && atMs < cached.period.endsAtMs) return cached.period;
   const label = labelAt(period, timeZone, atMs);
+  const span = (period === "day" ? 26 : 32 * 24) * 3_600_000;
+  // Last ms with the label (ends = the one after it) and first ms with it, each by binary search.
   let low = atMs;
-  let high = atMs + (period === "day" ? 26 : 32 * 24) * 3_600_000;
+  let high = atMs + span;
   while (high - low > 1) {
     const middle = Math.floor((low + high) / 2);
     if (labelAt(period, timeZone, middle) === label) low = middle;
     else high = middle;
   }
-  const result = { label, endsAtMs: high };
-  cache.set(cacheKey, result);
+  const endsAtMs = high;
+  low = atMs - span;
+  high = atMs;
+  while (high - low > 1) {
+    const middle = Math.floor((low + high) / 2);
+    if (labelAt(period, timeZone, middle) === label) high = middle;
+    else low = middle;
+  }
+  const result = { label, endsAtMs };
+  cache.set(cacheKey, { period: result, startsAtMs: high });
   return result;
 }

@@ -5,13 +5,28 @@
 import { chmodSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import BetterSqlite3 from "better-sqlite3";
-import { Kysely, Migrator, SqliteDialect } from "kysely";
+import { Kysely, Migrator, SqliteDialect, type SqliteDatabase } from "kysely";
 import { ClawfleetError } from "../../contracts/errors.js";
 import type { Store } from "../../contracts/store.js";
 import { migrationProvider } from "../migrations/index.js";
 import { createKyselyStore } from "../repositories.js";
-import { SqliteRequestRepository } from "./request-writer.js";
+import { SqliteAuditRepository, INSERT_AUDIT_SQL } from "./audit-writer.js";
+import { INSERT_REQUEST_SQL, SqliteRequestRepository } from "./request-writer.js";
+import { SqliteWriterThread } from "./writer-thread.js";
 import type { Database } from "../schema.js";
+
+/**
+ * The connection as Kysely sees it, with its transactions begun `IMMEDIATE` (write lock taken at `begin`, waiting
+ * up to busy_timeout for it). The writer thread (writer-thread.ts) writes the same file over a second
+ * connection; a deferred transaction that read before one of its commits could not upgrade to a write
+ * (SQLITE_BUSY_SNAPSHOT, not retried). https://www.sqlite.org/lang_transaction.html
+ */
+export function immediateTransactions(connection: BetterSqlite3.Database): SqliteDatabase {
+  return {
+    close: () => connection.close(),
+    prepare: (sql: string) => connection.prepare(sql === "begin" ? "begin immediate" : sql),
+  };
+}
 
 /**
  * Opens (creating if needed) the SQLite database and migrates it to the latest schema.
@@ -38,7 +53,8 @@ export async function openSqliteStore(options: { dataDir: string; fileName?: str
   connection.pragma("synchronous = NORMAL");
   connection.pragma("foreign_keys = ON");
   connection.pragma("busy_timeout = 5000");
-  const database = new Kysely<Database>({ dialect: new SqliteDialect({ database: connection }) });
+  const inMemory = fileName === ":memory:";
+  const database = new Kysely<Database>({ dialect: new SqliteDialect({ database: inMemory ? connection : immediateTransactions(connection) }) });
   const migrator = new Migrator({ db: database, provider: migrationProvider });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
@@ -47,5 +63,17 @@ export async function openSqliteStore(options: { dataDir: string; fileName?: str
     throw new ClawfleetError("CF_INTERNAL", `database migration ${failed} failed: ${String(error)}`, { cause: error });
   }
   const store = createKyselyStore(database, options.now);
-  return { ...store, requests: new SqliteRequestRepository(connection, store.requests) };
+  if (inMemory) return { ...store, requests: new SqliteRequestRepository(connection, store.requests) };
+  // A file: request records and audit events are written by a worker thread over its own connection (off the
+  // event loop; writer-thread.ts). Closing the store waits for what was posted before closing the connection.
+  const writer = new SqliteWriterThread({ filePath, statements: { requests: INSERT_REQUEST_SQL, audit: INSERT_AUDIT_SQL } });
+  return {
+    ...store,
+    requests: new SqliteRequestRepository(connection, store.requests, writer),
+    audit: new SqliteAuditRepository(writer, database),
+    async close() {
+      await writer.close();
+      await store.close();
+    },
+  };
 }

@@ -1,0 +1,219 @@
+/**
+ * Shared parts of the gateway benchmarks (`bench/gateway.ts`, `bench/gateway-ab.ts`): the fake upstream, a
+ * `clawfleet serve` with a tenant and a model key, the load generator (`bench/load.mjs`, own process) and the
+ * optional in-server probe (`bench/probe.mjs`, BENCH_PROBE=1).
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const BENCH_DIR = fileURLToPath(new URL("./", import.meta.url));
+export const ROOT = path.dirname(BENCH_DIR.replace(/\/$/, ""));
+
+export interface Target {
+  name: string;
+  url: string;
+  headers: Record<string, string>;
+  pid: number;
+  /** Where the probe of this target's process writes (BENCH_PROBE=1), else undefined. */
+  probeFile?: string;
+}
+
+export interface ProbeReport {
+  eventLoopDelayMs: { p50: number; p99: number; p999: number; max: number; mean: number };
+  gc: Array<{ at: number; ms: number; kind: string }>;
+  sqlite: Array<{ at: number; ms: number; what: string; rows?: number; sql?: string }>;
+  stalls: Array<{ at: number; ms: number }>;
+  memory: NodeJS.MemoryUsage;
+}
+
+export interface LoadResult {
+  count: number;
+  errors: number;
+  non2xx: number;
+  requestsPerSecond: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  lagP50: number;
+  lagP99: number;
+  lagMax: number;
+  overhead?: { p50: number; p90: number; p99: number; max: number };
+  slow?: Array<{ at: number; ms: number; overheadMs: number }>;
+}
+
+export function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs: number): Promise<RegExpMatchArray> {
+  return new Promise((resolve, reject) => {
+    let text = "";
+    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern}: ${text.slice(-500)}`)), timeoutMs);
+    const onData = (chunk: Buffer) => {
+      text += chunk.toString();
+      const match = pattern.exec(text);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match);
+      }
+    };
+    child.stdout?.on("data", onData);
+    child.stderr?.on("data", onData);
+  });
+}
+
+export async function waitForHttp(url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await fetch(url);
+      return;
+    } catch {
+      if (Date.now() > deadline) throw new Error(`${url} did not answer`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+}
+
+export function rssMiB(pid: number): number {
+  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
+}
+
+/** Runs `bench/load.mjs` in a child process against `target`. */
+export async function load(target: Target, stream: boolean, options: { rate?: number; concurrency: number; seconds: number; detail?: boolean }): Promise<LoadResult> {
+  const body = JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "Say hello." }], ...(stream ? { stream: true } : {}) });
+  const argument = JSON.stringify({
+    url: target.url,
+    path: "/v1/chat/completions",
+    headers: { "content-type": "application/json", ...target.headers },
+    body,
+    durationSeconds: options.seconds,
+    concurrency: options.concurrency,
+    ...(options.rate ? { rate: options.rate } : {}),
+    ...(options.detail ? { detail: true } : {}),
+  });
+  // Asynchronous, so the measuring script's own timers keep running (no spawnSync).
+  const child = spawn(process.execPath, [path.join(BENCH_DIR, "load.mjs"), argument], { stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+  if (code !== 0) throw new Error(`load generator failed: ${stderr}`);
+  return JSON.parse(stdout.trim()) as LoadResult;
+}
+
+/** Starts `bench/fast-upstream.mjs`; returns its base URL. */
+export async function startUpstream(children: ChildProcess[]): Promise<{ url: string; pid: number }> {
+  const upstream = spawn(process.execPath, [path.join(BENCH_DIR, "fast-upstream.mjs"), "0"], { stdio: ["ignore", "pipe", "inherit"] });
+  children.push(upstream);
+  const port = Number((await waitForLine(upstream, /PORT (\d+)/, 10_000))[1]);
+  return { url: `http://127.0.0.1:${port}`, pid: upstream.pid ?? 0 };
+}
+
+/**
+ * The policy chain the benchmark turns on in Clawfleet besides what is always on (virtual keys, request hygiene,
+ * safety check, tool policy, routing with retries and circuit breaker, usage + cost records, metrics): a rate
+ * limit per key and per tenant (requests and estimated tokens) and a monthly budget per tenant, all far above what
+ * the benchmark sends, so every request goes through admission and is charged but none is refused.
+ */
+export const BENCH_POLICY_CONFIG = {
+  limits: [
+    { scope: "key", requestsPerMinute: 100_000_000 },
+    { scope: "tenant", requestsPerMinute: 100_000_000, tokensPerMinute: 1_000_000_000_000 },
+  ],
+  budgets: { rules: [{ scope: "tenant", period: "month", limitUsd: 1_000_000_000 }] },
+};
+
+/**
+ * Starts `clawfleet serve` from `buildRoot` (a checkout with `dist/` built) on a free port next to the upstream,
+ * creates tenant `bench` with a model key. With `probe`, the server runs with bench/probe.mjs preloaded.
+ */
+export async function startClawfleet(
+  children: ChildProcess[],
+  options: { name: string; buildRoot: string; port: number; upstreamUrl: string; probe: boolean; nodeArgs?: string[]; policies?: boolean },
+): Promise<Target & { dataDir: string }> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), "cfg-"));
+  const configFile = path.join(dataDir, "bench.json");
+  writeFileSync(configFile, JSON.stringify(options.policies === false ? {} : BENCH_POLICY_CONFIG));
+  const probeFile = options.probe ? path.join(dataDir, "probe.jsonl") : undefined;
+  const nodeArgs = [...(options.nodeArgs ?? []), ...(options.probe ? ["--import", path.join(BENCH_DIR, "probe.mjs")] : [])];
+  const clawfleet = spawn(process.execPath, [...nodeArgs, path.join(options.buildRoot, "bin", "clawfleet.js"), "serve", "--port", String(options.port), "--config", configFile], {
+    cwd: options.buildRoot,
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      CLAWFLEET_DATA_DIR: dataDir,
+      CLAWFLEET_LOG_LEVEL: "warn",
+      OPENAI_API_KEY: "sk-bench",
+      OPENAI_BASE_URL: `${options.upstreamUrl}/v1`,
+      CLAWFLEET_DEFAULT_MODEL: "gpt-4o-mini",
+      ...(probeFile ? { BENCH_PROBE_OUT: probeFile } : {}),
+      ...(probeFile && process.env.BENCH_PROBE_HEAP ? { BENCH_PROBE_HEAP: `${process.env.BENCH_PROBE_HEAP}/${options.name}` } : {}),
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  children.push(clawfleet);
+  // BENCH_SERVER_STDOUT=<dir>: the server's stdout (e.g. --trace-gc output) is appended to <dir>/<name>.log.
+  if (process.env.BENCH_SERVER_STDOUT) {
+    const logFile = path.join(process.env.BENCH_SERVER_STDOUT, `${options.name}.log`);
+    clawfleet.stdout?.on("data", (chunk: Buffer) => appendFileSync(logFile, chunk));
+  }
+  clawfleet.stderr?.on("data", (chunk: Buffer) => {
+    const text = chunk.toString();
+    if (/error|ERR/i.test(text)) process.stderr.write(`[${options.name}] ${text}`);
+  });
+  await waitForLine(clawfleet, /listening on/, 30_000);
+  const url = `http://127.0.0.1:${options.port}`;
+  const adminToken = readFileSync(path.join(dataDir, "admin-token"), "utf8").trim();
+  const created = await fetch(`${url}/admin/v1/tenants`, { method: "POST", headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" }, body: JSON.stringify({ id: "bench" }) });
+  if (!created.ok) throw new Error(`tenant create failed: ${created.status} ${await created.text()}`);
+  const keyResponse = await fetch(`${url}/admin/v1/tenants/bench/keys`, { method: "POST", headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" }, body: JSON.stringify({ scopes: ["model"] }) });
+  const { key } = (await keyResponse.json()) as { key: string };
+  return { name: options.name, url, headers: { authorization: `Bearer ${key}` }, pid: clawfleet.pid ?? 0, dataDir, ...(probeFile ? { probeFile } : {}) };
+}
+
+/** Installs Portkey's gateway into bench/portkey if missing and starts it; returns its target. */
+export async function startPortkey(children: ChildProcess[], port: number, upstreamUrl: string): Promise<Target> {
+  const portkeyDirectory = path.join(BENCH_DIR, "portkey");
+  if (!existsSync(path.join(portkeyDirectory, "node_modules", "@portkey-ai", "gateway"))) {
+    process.stderr.write("installing Portkey's gateway into bench/portkey …\n");
+    const installed = spawnSync("npm", ["ci", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: portkeyDirectory, stdio: "inherit" });
+    if (installed.status !== 0) throw new Error("npm ci in bench/portkey failed");
+  }
+  const portkey = spawn(process.execPath, ["--import", path.join(portkeyDirectory, "bind-loopback.mjs"), path.join(portkeyDirectory, "node_modules", "@portkey-ai", "gateway", "build", "start-server.js"), `--port=${port}`, "--headless"], {
+    cwd: portkeyDirectory,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: "production" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  children.push(portkey);
+  const url = `http://127.0.0.1:${port}`;
+  await waitForHttp(url, 30_000);
+  return { name: "portkey", url, headers: { authorization: "Bearer sk-bench", "x-portkey-provider": "openai", "x-portkey-custom-host": `${upstreamUrl}/v1` }, pid: portkey.pid ?? 0 };
+}
+
+/** Resets the probe of `target` (SIGUSR2 dumps and clears); returns the dump, or null without a probe. */
+export async function probeDump(target: Target): Promise<ProbeReport | null> {
+  if (!target.probeFile) return null;
+  const before = existsSync(target.probeFile) ? readFileSync(target.probeFile, "utf8").split("\n").filter(Boolean).length : 0;
+  process.kill(target.pid, "SIGUSR2");
+  for (let waited = 0; waited < 5_000; waited += 20) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const lines = existsSync(target.probeFile) ? readFileSync(target.probeFile, "utf8").split("\n").filter(Boolean) : [];
+    if (lines.length > before) return JSON.parse(lines[lines.length - 1] as string) as ProbeReport;
+  }
+  throw new Error(`probe of ${target.name} did not answer`);
+}
+
+/** Stops the children and removes the data directories. */
+export async function stopAll(children: ChildProcess[], dataDirs: string[]): Promise<void> {
+  for (const child of children) child.kill("SIGTERM");
+  await new Promise((resolve) => setTimeout(resolve, 1_500));
+  for (const directory of dataDirs) rmSync(directory, { recursive: true, force: true });
+}
+
+export const median = (values: number[]): number => {
+  const sorted = [...values].sort((left, right) => left - right);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length === 0 ? Number.NaN : sorted.length % 2 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+};
