@@ -14,6 +14,7 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import type { Logger } from "pino";
 import { ClawfleetError, isClawfleetError } from "../../../contracts/errors.js";
+import { TenantLock } from "./tenant-lock.js";
 import type {
   ModelChannelAddress,
   RuntimeDriver,
@@ -100,7 +101,7 @@ export class ProcessRuntimeDriver implements RuntimeDriver {
   private readonly launcher: ProcessLauncher;
   private readonly runtimes = new Map<string, RuntimeProcess>();
   private readonly modelPorts = new Map<string, number>();
-  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly tenantLock = new TenantLock();
   private readonly exitListeners: Array<(exit: RuntimeExit) => void> = [];
   private readonly warnedUidTenants = new Set<string>();
 
@@ -156,7 +157,7 @@ export class ProcessRuntimeDriver implements RuntimeDriver {
 
   /** Creates the tenant's directories and generated files and gives the tree to `spec.uid` (when root). */
   async provision(spec: RuntimeSpec): Promise<void> {
-    await this.withTenantLock(spec.tenantId, async () => {
+    await this.tenantLock.run(spec.tenantId, async () => {
       const layout = tenantLayout(this.dataDir, spec.tenantId);
       await prepareTenantFiles({ layout, owner: this.ownerFor(spec), sandboxed: this.sandboxed, install: this.install, recursiveChown: true, logger: this.logger });
     });
@@ -183,7 +184,7 @@ export class ProcessRuntimeDriver implements RuntimeDriver {
    * @throws ClawfleetError `CF_RUNTIME_START_FAILED` when the process cannot be spawned or the config written
    */
   async start(spec: RuntimeSpec): Promise<RuntimeEndpoint> {
-    return this.withTenantLock(spec.tenantId, async () => {
+    return this.tenantLock.run(spec.tenantId, async () => {
       const running = this.runtimes.get(spec.tenantId);
       if (running) return running.endpoint;
       try {
@@ -217,7 +218,7 @@ export class ProcessRuntimeDriver implements RuntimeDriver {
 
   /** SIGTERM to the launcher (inside the sandbox), up to `graceMs` (default 10 s) to exit, then SIGKILL. */
   async stop(tenantId: string, options?: { graceMs?: number }): Promise<void> {
-    await this.withTenantLock(tenantId, () => this.stopUnlocked(tenantId, options?.graceMs ?? this.defaultGraceMs));
+    await this.tenantLock.run(tenantId, () => this.stopUnlocked(tenantId, options?.graceMs ?? this.defaultGraceMs));
   }
 
   async status(tenantId: string): Promise<RuntimeProcessStatus> {
@@ -228,7 +229,7 @@ export class ProcessRuntimeDriver implements RuntimeDriver {
 
   /** Stops the runtime, then deletes the tenant root and its run dir. */
   async destroy(tenantId: string): Promise<void> {
-    await this.withTenantLock(tenantId, async () => {
+    await this.tenantLock.run(tenantId, async () => {
       const layout = tenantLayout(this.dataDir, tenantId);
       await this.stopUnlocked(tenantId, this.defaultGraceMs);
       await fs.rm(layout.tenantRoot, { recursive: true, force: true });
@@ -254,7 +255,7 @@ export class ProcessRuntimeDriver implements RuntimeDriver {
 
   /** Rewrites the running runtime's `gateway.auth.identityScopes` in place (`live-config.ts`), under the tenant lock. */
   async updateIdentityScopes(tenantId: string, identityScopes: Record<string, string[]>): Promise<"written" | "unchanged" | "not-running"> {
-    return this.withTenantLock(tenantId, async () => {
+    return this.tenantLock.run(tenantId, async () => {
       const runtime = this.runtimes.get(tenantId);
       return runtime ? rewriteIdentityScopes(runtime.layout, identityScopes) : "not-running";
     });
@@ -413,20 +414,5 @@ export class ProcessRuntimeDriver implements RuntimeDriver {
     const port = await allocateLoopbackPort();
     this.modelPorts.set(tenantId, port);
     return port;
-  }
-
-  /** Runs `task` after every earlier task of the same tenant (start/stop/destroy/provision never interleave). */
-  private withTenantLock<T>(tenantId: string, task: () => Promise<T>): Promise<T> {
-    const previous = this.locks.get(tenantId) ?? Promise.resolve();
-    const result = previous.then(task, task);
-    const settled = result.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.locks.set(tenantId, settled);
-    void settled.then(() => {
-      if (this.locks.get(tenantId) === settled) this.locks.delete(tenantId);
-    });
-    return result;
   }
 }

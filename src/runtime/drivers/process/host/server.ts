@@ -19,6 +19,7 @@ import net from "node:net";
 import path from "node:path";
 import type { Logger } from "pino";
 import { ClawfleetError, isClawfleetError } from "../../../../contracts/errors.js";
+import { TenantLock } from "../tenant-lock.js";
 import { LocalProcessLauncher, type LaunchedExit, type LaunchedRuntime } from "../launcher.js";
 import type { RuntimeInstall } from "../launch.js";
 import { delay, settlesWithin } from "../process-tree.js";
@@ -65,7 +66,7 @@ export class RuntimeHost {
   private readonly launcher = new LocalProcessLauncher();
   private readonly runtimes = new Map<string, HostedRuntime>();
   private readonly connections = new Set<net.Socket>();
-  private readonly tenantLocks = new Map<string, Promise<unknown>>();
+  private readonly tenantLock = new TenantLock();
   private readonly gate: LaunchGateContext;
   private support: SandboxSupport | null = null;
   private server: net.Server | null = null;
@@ -210,7 +211,7 @@ export class RuntimeHost {
       refuse(id, isClawfleetError(error) ? error : launchRefused("malformed", String(error)), false);
       return;
     }
-    await this.withTenantLock(tenantId, async () => {
+    await this.tenantLock.run(tenantId, async () => {
       try {
         if (this.closing) throw new ClawfleetError("CF_RUNTIME_HOST_UNAVAILABLE", "the runtime host is shutting down");
         await this.awaitPrevious(tenantId);
@@ -279,19 +280,5 @@ export class RuntimeHost {
   private kill(runtime: HostedRuntime): void {
     void runtime.process.signal("process", "SIGKILL");
     void runtime.process.signal("sandbox", "SIGKILL");
-  }
-
-  private withTenantLock<T>(tenantId: string, task: () => Promise<T>): Promise<T> {
-    const previous = this.tenantLocks.get(tenantId) ?? Promise.resolve();
-    const result = previous.then(task, task);
-    const settled = result.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.tenantLocks.set(tenantId, settled);
-    void settled.then(() => {
-      if (this.tenantLocks.get(tenantId) === settled) this.tenantLocks.delete(tenantId);
-    });
-    return result;
   }
 }
