@@ -155,9 +155,16 @@ describe("live identity scopes on a running trusted-proxy runtime", { timeout: 6
     const stateAfter = statSync(configPath());
     assert.equal(stateAfter.mode & 0o777, 0o600);
     assert.equal(stateAfter.uid, stateBefore.uid, "owned by the tenant uid as at start");
-    assert.notEqual(stateAfter.ino, stateBefore.ino, "replaced atomically (a new inode), not written in place");
+    assert.equal(stateAfter.ino, stateBefore.ino, "rewritten in place: the sandbox's read-only bind follows the inode");
     const status = await runtimeStatus();
     assert.equal(status.pid, pid, "no restart");
+    // The runtime sees its config through a read-only bind mount, so it cannot rewrite what OpenClaw hot-reloads.
+    const configMount = readFileSync(`/proc/${pid}/mountinfo`, "utf8")
+      .split("\n")
+      .map((line) => line.split(" "))
+      .find((fields) => fields[4] === "/srv/tenant/state/openclaw.json");
+    assert.ok(configMount, "the runtime's config file is a mount point inside its sandbox");
+    assert.ok((configMount[5] ?? "").split(",").includes("ro"), `mounted read-only: ${configMount.join(" ")}`);
     assert.equal(status.restarts, 0);
     const openclawLog = readFileSync(path.join(platform.dataDir, "tenants", "live", "logs", "openclaw.log"), "utf8");
     const reloadLines = openclawLog.split("\n").filter((line) => line.includes("reload")).map((line) => line.slice(0, 300));

@@ -35,7 +35,7 @@ function layoutWith(config: unknown): ReturnType<typeof tenantLayout> {
   return layout;
 }
 
-test("rewriteIdentityScopes replaces only gateway.auth.identityScopes, atomically, mode 0600", async () => {
+test("rewriteIdentityScopes replaces only gateway.auth.identityScopes, in place, mode 0600", async () => {
   const layout = layoutWith(runningConfig({ "clawfleet:approvals": ["operator.read"], "user:a": ["operator.read"] }));
   const inodeBefore = statSync(layout.configPath).ino;
   const outcome = await rewriteIdentityScopes(layout, { "clawfleet:approvals": ["operator.read"], "user:a": ["operator.read", "operator.write"], "apikey:k1": ["operator.read", "operator.write"] });
@@ -45,7 +45,7 @@ test("rewriteIdentityScopes replaces only gateway.auth.identityScopes, atomicall
   assert.deepEqual(after, expected, "every other key is as it was");
   const stat = statSync(layout.configPath);
   assert.equal(stat.mode & 0o777, 0o600);
-  assert.notEqual(stat.ino, inodeBefore, "a new file renamed over the old one");
+  assert.equal(stat.ino, inodeBefore, "the same inode: the sandbox sees the file through a read-only bind of that inode");
 });
 
 test("rewriteIdentityScopes writes nothing when the map on disk is equal (order-insensitive)", async () => {

@@ -13,15 +13,16 @@
  * trusted-proxy WebSocket of the runtime with code 4001 ("gateway policy changed"); clients reconnect and get
  * their current scopes. Writes are therefore skipped when the rendered map equals the one on disk.
  *
- * File handling is the driver's (`tenant-files.ts`): no symlinks followed, descriptor checked to lie in the
- * tenant root, atomic temp-file + rename, mode 0600, owned by the tenant root's owner when the platform is root.
+ * File handling (`tenant-files.ts`): no symlinks followed, descriptor checked to lie in the tenant root, and the
+ * file rewritten IN PLACE (same inode, owner, mode 0600): a sandboxed runtime sees its config through a read-only
+ * bind mount of that inode (`sandbox.ts`), so it cannot change the file, and a file renamed over it would never
+ * reach the sandbox.
  */
-import { constants as fsConstants, promises as fs } from "node:fs";
+import { constants as fsConstants } from "node:fs";
 import { ClawfleetError } from "../../../contracts/errors.js";
 import { isPlainObject, type ConfigObject } from "../../openclaw-config.js";
 import type { TenantLayout } from "./layout.js";
-import { runningAsRoot } from "./sandbox-support.js";
-import { openInsideRoot, writeFileInsideRoot, type FileOwner } from "./tenant-files.js";
+import { openInsideRoot, overwriteFileInPlace } from "./tenant-files.js";
 
 /** Largest config file read back (bytes); same bound as at start. */
 const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
@@ -72,14 +73,6 @@ async function readRunningConfig(layout: TenantLayout): Promise<ConfigObject> {
   return parsed;
 }
 
-/** Who must own the rewritten file: the tenant root's owner when the platform is root (as at start), else nobody. */
-async function configOwner(layout: TenantLayout): Promise<FileOwner> {
-  if (!runningAsRoot()) return null;
-  // The tenant root is created by the platform and given to the tenant uid; the tenant cannot chown it elsewhere.
-  const stat = await fs.lstat(layout.tenantRoot);
-  return { uid: stat.uid, gid: stat.gid };
-}
-
 /**
  * Sets `gateway.auth.identityScopes` of the runtime's config file to `identityScopes`, touching nothing else.
  * The caller serializes calls per tenant with starts and stops (the driver's tenant lock).
@@ -98,6 +91,6 @@ export async function rewriteIdentityScopes(layout: TenantLayout, identityScopes
   const current = identityScopesOf(config);
   if (current !== null && canonicalIdentityScopes(current) === canonicalIdentityScopes(identityScopes)) return "unchanged";
   auth.identityScopes = Object.fromEntries(Object.entries(identityScopes).map(([identity, scopes]) => [identity, [...scopes]]));
-  await writeFileInsideRoot(layout.tenantRoot, layout.configPath, `${JSON.stringify(config, null, 2)}\n`, await configOwner(layout));
+  await overwriteFileInPlace(layout.tenantRoot, layout.configPath, `${JSON.stringify(config, null, 2)}\n`);
   return "written";
 }

@@ -122,6 +122,11 @@ export function sandboxLauncherCommand(): string[] {
   ];
 }
 
+/** The host path of the runtime's config file: {@link SANDBOX_PATHS}.configPath moved from the sandbox's tenant root to `tenantRoot`. */
+function hostConfigPath(tenantRoot: string): string {
+  return `${tenantRoot}${SANDBOX_PATHS.configPath.slice(SANDBOX_PATHS.tenantRoot.length)}`;
+}
+
 /**
  * Builds the full command (`setpriv … bwrap …` or `bwrap …`).
  * @throws Error when a host path is not absolute or the uid is not a non-negative integer
@@ -148,6 +153,10 @@ export function buildSandboxCommand(plan: SandboxPlan): SandboxCommand {
   bwrap.push("--ro-bind", plan.openclawDir, SANDBOX_PATHS.openclawDir);
   bwrap.push("--ro-bind", plan.launcherPath, SANDBOX_PATHS.launcherPath);
   bwrap.push("--bind", plan.tenantRoot, SANDBOX_PATHS.tenantRoot);
+  // The platform-rendered config, read-only on top of the writable tenant root: OpenClaw hot-reloads this file, so
+  // a runtime able to write it could change its own gateway auth and tool settings. (`OPENCLAW_CONFIG_READONLY`
+  // only stops OpenClaw's own config writers.) The platform rewrites it in place (see live-config.ts).
+  bwrap.push("--ro-bind", hostConfigPath(plan.tenantRoot), SANDBOX_PATHS.configPath);
   bwrap.push("--bind", plan.gatewaySocketDir, SANDBOX_PATHS.gatewaySocketDir);
   bwrap.push("--ro-bind", plan.modelSocketDir, SANDBOX_PATHS.modelSocketDir);
   bwrap.push("--remount-ro", "/");

@@ -179,6 +179,26 @@ export async function writeFileInsideRoot(root: string, target: string, content:
 }
 
 /**
+ * Replaces the content of an existing file inside `root` in place (same inode, owner and mode): for a file the
+ * sandbox sees through a read-only bind mount, which follows the inode (a temp file renamed over it would stay
+ * invisible there). Truncate and write happen back to back; OpenClaw's config watcher debounces (300 ms default)
+ * before it reads.
+ * @throws ClawfleetError `CF_INTERNAL` on symlink games; the errno error when the file does not exist
+ */
+export async function overwriteFileInPlace(root: string, target: string, content: string): Promise<void> {
+  const handle = await openInsideRoot(root, target, fsConstants.O_WRONLY);
+  try {
+    const stat = await handle.stat();
+    if (!stat.isFile()) throw new ClawfleetError("CF_INTERNAL", `${target} is not a regular file`);
+    await handle.truncate(0);
+    await handle.write(content, 0, "utf8");
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
  * Opens `runtime.log` for appending (created 0640), first moving it to `runtime.log.1` when it is larger
  * than {@link MAX_RUNTIME_LOG_BYTES}. The caller owns the returned handle.
  */
