@@ -23,6 +23,19 @@ function labelAt(period: "day" | "month", timeZone: string, atMs: number): strin
   return period === "day" ? date : date.slice(0, 7);
 }
 
+/**
+ * Binary search between `inside` (a ms labelled `label`) and `outside` (one that is not), in either direction: the
+ * ms nearest `inside` that no longer has the label.
+ */
+function boundary(period: "day" | "month", timeZone: string, label: string, inside: number, outside: number): number {
+  while (Math.abs(outside - inside) > 1) {
+    const middle = Math.floor((inside + outside) / 2);
+    if (labelAt(period, timeZone, middle) === label) inside = middle;
+    else outside = middle;
+  }
+  return outside;
+}
+
 /** A cached period with the first ms it covers, so a request inside it needs two comparisons and no formatting. */
 const cache = new Map<string, { period: BudgetPeriod; startsAtMs: number }>();
 
@@ -37,23 +50,9 @@ export function currentPeriod(period: "day" | "month", timeZone: string, atMs: n
   if (cached && atMs >= cached.startsAtMs && atMs < cached.period.endsAtMs) return cached.period;
   const label = labelAt(period, timeZone, atMs);
   const span = (period === "day" ? 26 : 32 * 24) * 3_600_000;
-  // Last ms with the label (ends = the one after it) and first ms with it, each by binary search.
-  let low = atMs;
-  let high = atMs + span;
-  while (high - low > 1) {
-    const middle = Math.floor((low + high) / 2);
-    if (labelAt(period, timeZone, middle) === label) low = middle;
-    else high = middle;
-  }
-  const endsAtMs = high;
-  low = atMs - span;
-  high = atMs;
-  while (high - low > 1) {
-    const middle = Math.floor((low + high) / 2);
-    if (labelAt(period, timeZone, middle) === label) high = middle;
-    else low = middle;
-  }
+  const endsAtMs = boundary(period, timeZone, label, atMs, atMs + span);
+  const startsAtMs = boundary(period, timeZone, label, atMs, atMs - span) + 1;
   const result = { label, endsAtMs };
-  cache.set(cacheKey, { period: result, startsAtMs: high });
+  cache.set(cacheKey, { period: result, startsAtMs });
   return result;
 }
