@@ -6,11 +6,12 @@
  * `x-clawfleet-forwarded-by` marks the hop so a request is forwarded at most once.
  */
 import type { FastifyReply, FastifyRequest } from "fastify";
-import { Pool, errors as undiciErrors } from "undici";
+import { Pool } from "undici";
 import { principalOf } from "../auth/identity-chain.js";
 import { REPLICA_ASSERTION_HEADER, type AssertedPrincipal, type ReplicaAssertions } from "../auth/replica-assertion.js";
 import { ClawfleetError } from "../contracts/errors.js";
 import { callerResponseHeaders } from "./headers.js";
+import { isUnreachable } from "./upstream-pool.js";
 
 /** Header naming the replica that forwarded a request. */
 export const FORWARDED_BY_HEADER = "x-clawfleet-forwarded-by";
@@ -20,16 +21,6 @@ const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "te"
 /** Caller credentials never sent to the owner (the assertion stands for them), nor a client's own assertion. */
 function isCredentialHeader(name: string): boolean {
   return name === "authorization" || name === "proxy-authorization" || name === "cookie" || name === "x-api-key" || name === "x-csrf-token" || name.startsWith("x-amzn-oidc-") || name === REPLICA_ASSERTION_HEADER;
-}
-
-/**
- * True when forwarding failed because the owner replica could not be reached or dropped the connection: undici's
- * own errors, and the plain Node.js socket errors it passes through unwrapped (`connect ECONNREFUSED` from a
- * replica that just shut down, `ECONNRESET`, `EHOSTUNREACH`, … — any error carrying a `syscall`).
- */
-export function ownerUnreachable(error: unknown): boolean {
-  if (error instanceof undiciErrors.UndiciError) return true;
-  return error instanceof Error && typeof (error as NodeJS.ErrnoException).code === "string" && typeof (error as NodeJS.ErrnoException).syscall === "string";
 }
 
 export class ReplicaForwarder {
@@ -110,7 +101,7 @@ export class ReplicaForwarder {
       reply.code(upstream.statusCode).headers(callerResponseHeaders(upstream.headers));
       return reply.send(upstream.body);
     } catch (error) {
-      if (ownerUnreachable(error)) {
+      if (isUnreachable(error)) {
         throw new ClawfleetError("CF_RUNTIME_UNAVAILABLE", "the replica running this tenant's runtime is not reachable; retry shortly", { cause: error, retryAfterSeconds: 5 });
       }
       throw error;

@@ -7,7 +7,6 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type {} from "@fastify/websocket";
-import { errors as undiciErrors } from "undici";
 import type { KeyUsageRecorder } from "../auth/authenticate.js";
 import type { AuditLog } from "../contracts/governance.js";
 import { ClawfleetError } from "../contracts/errors.js";
@@ -19,7 +18,7 @@ import { callerResponseHeaders, runtimeRequestHeaders } from "./headers.js";
 import { assertedClientOf, type IdentityChain } from "../auth/identity-chain.js";
 import { authorizeIngressCaller, type IngressCaller } from "./tenant-access.js";
 import { trustedProxyHeaders } from "./trusted-proxy.js";
-import type { RuntimeClientPool } from "./upstream-pool.js";
+import { isUnreachable, type RuntimeClientPool } from "./upstream-pool.js";
 import { proxyWebSocket } from "./websocket-proxy.js";
 import { isDirectToolPath } from "./direct-tool-invocation.js";
 import { runtimeTarget, type RuntimeTarget } from "./runtime-paths.js";
@@ -151,7 +150,7 @@ function createHttpProxyHandler(dependencies: IngressDependencies) {
       return reply.send(upstream.body);
     } catch (error) {
       if (abort.signal.aborted) return reply;
-      if (error instanceof undiciErrors.UndiciError) {
+      if (isUnreachable(error)) {
         throw new ClawfleetError("CF_RUNTIME_UNAVAILABLE", `runtime of tenant "${tenantId}" is not reachable; retry shortly`, { cause: error, retryAfterSeconds: 2 });
       }
       throw error;

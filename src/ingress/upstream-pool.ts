@@ -2,11 +2,21 @@
  * undici keep-alive clients to tenant runtimes, one per runtime endpoint (a Unix socket when sandboxed, a
  * loopback port otherwise). A restarted runtime gets a new client (its token and maybe its endpoint changed).
  */
-import { Client } from "undici";
+import { Client, errors as undiciErrors } from "undici";
 import type { RuntimeEndpoint } from "../contracts/runtime-driver.js";
 
 function endpointKey(endpoint: RuntimeEndpoint): string {
   return endpoint.kind === "unix" ? `unix:${endpoint.socketPath}` : `tcp:${endpoint.host}:${endpoint.port}`;
+}
+
+/**
+ * True when a proxied request failed because its upstream (a tenant runtime, or the replica that owns it) could not
+ * be reached or dropped the connection: undici's own errors, and the plain Node.js socket errors it passes through
+ * unwrapped (`connect ECONNREFUSED`, `ENOENT` on a Unix socket, `ECONNRESET`, … — any error carrying a `syscall`).
+ */
+export function isUnreachable(error: unknown): boolean {
+  if (error instanceof undiciErrors.UndiciError) return true;
+  return error instanceof Error && typeof (error as NodeJS.ErrnoException).code === "string" && typeof (error as NodeJS.ErrnoException).syscall === "string";
 }
 
 export class RuntimeClientPool {

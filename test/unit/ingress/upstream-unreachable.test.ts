@@ -1,12 +1,13 @@
 /**
- * A forward to an owner replica that is gone must surface as CF_RUNTIME_UNAVAILABLE (503, retry), not as an
- * internal error: undici passes a refused connection through as a plain Node.js error, not an UndiciError.
+ * A proxied request whose upstream (a tenant runtime, or the owner replica) is gone must surface as
+ * CF_RUNTIME_UNAVAILABLE (503, retry), not as an internal error: undici passes a refused connection through as a
+ * plain Node.js error, not an UndiciError.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:net";
 import { Pool } from "undici";
-import { ownerUnreachable } from "../../../src/ingress/replica-forward.js";
+import { isUnreachable } from "../../../src/ingress/upstream-pool.js";
 
 async function closedPort(): Promise<number> {
   const server = createServer();
@@ -17,7 +18,7 @@ async function closedPort(): Promise<number> {
   return address.port;
 }
 
-test("a refused connection to the owner replica counts as unreachable", async () => {
+test("a refused connection to the upstream counts as unreachable", async () => {
   const pool = new Pool(`http://127.0.0.1:${await closedPort()}`);
   try {
     const error = await pool.request({ method: "GET", path: "/" }).then(
@@ -25,14 +26,14 @@ test("a refused connection to the owner replica counts as unreachable", async ()
       (caught: unknown) => caught,
     );
     assert.equal((error as NodeJS.ErrnoException).code, "ECONNREFUSED");
-    assert.equal(ownerUnreachable(error), true);
+    assert.equal(isUnreachable(error), true);
   } finally {
     await pool.close();
   }
 });
 
-test("errors that are not about reaching the owner are not mistaken for it", () => {
-  assert.equal(ownerUnreachable(new Error("boom")), false);
-  assert.equal(ownerUnreachable(new TypeError("bad header")), false);
-  assert.equal(ownerUnreachable("ECONNREFUSED"), false);
+test("errors that are not about reaching the upstream are not mistaken for it", () => {
+  assert.equal(isUnreachable(new Error("boom")), false);
+  assert.equal(isUnreachable(new TypeError("bad header")), false);
+  assert.equal(isUnreachable("ECONNREFUSED"), false);
 });
