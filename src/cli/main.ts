@@ -7,6 +7,7 @@ import { Command, InvalidArgumentError } from "commander";
 import { ConfigError, loadConfig } from "../config/load.js";
 import { startClawfleet, VERSION } from "../app.js";
 import { createLogger } from "../observability/logger.js";
+import { closeOnSignals } from "./shutdown.js";
 import { AdminApiError, clientFrom, print, type ClientFlags } from "./admin-client.js";
 import { doctorCommand } from "./doctor.js";
 import { addApprovalCommands } from "./approval-commands.js";
@@ -36,27 +37,8 @@ async function serve(flags: { config?: string; host?: string; port?: string; dat
     process.stderr.write(`\nAdmin token (shown once; also stored in ${running.adminToken.filePath}, mode 0600):\n  ${running.adminToken.token}\n\n`);
   }
   process.stderr.write(`Clawfleet ${VERSION} listening on ${running.url} (data dir ${loaded.config.dataDir})\n`);
-  let stopping = false;
-  const shutdown = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, "signal received");
-    // Bounded: runtimes get their grace time, then the process exits even if something hangs.
-    const forceExitMs = loaded.config.runtime.stopGraceMs + 20_000;
-    setTimeout(() => {
-      logger.error({ forceExitMs }, "shutdown did not finish in time; exiting");
-      process.exit(1);
-    }, forceExitMs).unref();
-    running.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, "shutdown failed");
-        process.exit(1);
-      },
-    );
-  };
-  process.on("SIGINT", () => shutdown("SIGINT"));
-  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  // Bounded: runtimes get their grace time, then the process exits even if something hangs.
+  closeOnSignals(() => running.close(), { logger, what: "shutdown", forceExitMs: loaded.config.runtime.stopGraceMs + 20_000 });
 }
 
 interface TenantView {

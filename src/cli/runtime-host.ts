@@ -10,6 +10,7 @@ import { loadConfig } from "../config/load.js";
 import { isClawfleetError } from "../contracts/errors.js";
 import { createRuntimeHost } from "../deps.js";
 import { createLogger } from "../observability/logger.js";
+import { closeOnSignals } from "./shutdown.js";
 import type { ClientFlags } from "./admin-client.js";
 
 /** Registers `runtime-host` on the program. */
@@ -31,24 +32,7 @@ export function registerRuntimeHostCommand(program: Command): void {
         process.exit(2);
       }
       process.stderr.write(`Clawfleet runtime host listening on ${options.socket ?? config.runtime.process.launcherSocket ?? ""} (data dir ${config.dataDir})\n`);
-      let stopping = false;
-      const shutdown = (signal: string) => {
-        if (stopping) return;
-        stopping = true;
-        logger.info({ signal }, "signal received: stopping runtimes");
-        setTimeout(() => {
-          logger.error("runtime host shutdown did not finish in time; exiting");
-          process.exit(1);
-        }, config.runtime.stopGraceMs + 20_000).unref();
-        host.close().then(
-          () => process.exit(0),
-          (error: unknown) => {
-            logger.error({ err: error }, "runtime host shutdown failed");
-            process.exit(1);
-          },
-        );
-      };
-      process.on("SIGINT", () => shutdown("SIGINT"));
-      process.on("SIGTERM", () => shutdown("SIGTERM"));
+      // Stopping the host stops every runtime it launched (each gets runtime.stopGraceMs).
+      closeOnSignals(() => host.close(), { logger, what: "runtime host shutdown", forceExitMs: config.runtime.stopGraceMs + 20_000 });
     });
 }
