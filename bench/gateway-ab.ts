@@ -5,24 +5,24 @@
  * rounds are printed. Same load as `npm run bench:gateway` (bench/load.mjs open loop, latency from the scheduled
  * start) and the same policy chain (harness.ts BENCH_POLICY_CONFIG).
  *
- * Environment: BENCH_WARMUP_SECONDS (2: at 200 requests/s before each measured run), BENCH_BUILDS="name=dir,name=dir|node flags" (default: "this=<repo>"; each dir has `dist/` built
- * and `node_modules`; flags after `|` are given to that server's node only, to compare V8 settings), BENCH_ROUNDS (4), BENCH_SECONDS (8), BENCH_RATE (500), BENCH_CONNECTIONS (32), BENCH_MODES
+ * Environment: BENCH_WARMUP_SECONDS (2: at the measured rate before each measured run), BENCH_FLOOR=1 (also measure bench/floor-proxy.mjs, the least a Node.js gateway can do), BENCH_BUILDS="name=dir,name=dir|node flags" (default: "this=<repo>"; each dir has `dist/` built
+ * and `node_modules`; without flags a build runs as its `bin/clawfleet.js` says (its shebang's node flags); flags after `|` replace those, for that server only, to compare V8 settings), BENCH_ROUNDS (4), BENCH_SECONDS (8), BENCH_RATE (500), BENCH_CONNECTIONS (32), BENCH_MODES
  * ("json,stream"), BENCH_PROBE=1 (preload bench/probe.mjs into each server: event-loop delay, GC pauses,
- * synchronous SQLite calls, and which of them overlap the slowest 1 % of requests), BENCH_NODE_ARGS (extra node
+ * synchronous SQLite calls, and which of them overlap the slowest 1 % of requests; the server then runs through node with only the flags given, so add the shebang's --single-threaded-gc to BENCH_NODE_ARGS to keep it), BENCH_NODE_ARGS (extra node
  * flags for the servers, e.g. "--max-semi-space-size=16"), BENCH_SERVER_STDOUT (a directory: each server's stdout is
  * appended to <name>.log there, e.g. for --trace-gc-nvp). Bounded: rounds × modes × targets × (2 + seconds) s.
  */
 import type { ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
-import { load, median, probeDump, ROOT, rssMiB, startClawfleet, startUpstream, stopAll, type LoadResult, type ProbeReport, type Target } from "./harness.js";
+import { addedByRound, measureRounds, median, startFloorProxy, probeDump, ROOT, rssMiB, startClawfleet, startUpstream, stopAll, type LoadResult, type ProbeReport, type Target } from "./harness.js";
 
 const RATE = Number(process.env.BENCH_RATE ?? 500);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
-const MODES = (process.env.BENCH_MODES ?? "json,stream").split(",");
+const MODES = (process.env.BENCH_MODES ?? "json,stream").split(",") as Array<"json" | "stream">;
 const PROBE = process.env.BENCH_PROBE === "1";
 const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean);
 const BUILDS = (process.env.BENCH_BUILDS ?? `this=${ROOT}`).split(",").map((entry) => {
@@ -37,17 +37,34 @@ function cpuMs(pid: number): number {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
 }
 
-interface Row {
-  /** Server CPU time per request during the paced run, in ms (less noise-sensitive than latency). */
-  cpuPerRequest: number;
-  /** The server's RSS right after the paced run, MiB. */
-  rss: number;
-  round: number;
-  mode: string;
-  target: string;
-  result: LoadResult;
-  probe: ProbeReport | null;
+/** Per-thread CPU time and run-queue wait (ns) of a process, from /proc/<pid>/task/<tid>/schedstat. */
+function schedstat(pid: number): Map<string, { comm: string; run: number; wait: number }> {
+  const threads = new Map<string, { comm: string; run: number; wait: number }>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const [run, wait] = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ").map(Number);
+      threads.set(tid, { comm: readFileSync(`/proc/${pid}/task/${tid}/comm`, "utf8").trim(), run: run ?? 0, wait: wait ?? 0 });
+    } catch {
+      // the thread ended
+    }
+  }
+  return threads;
 }
+
+/** "main run 2510 wait 180 ms; V8 workers run … wait …": where the server's threads spent the run, by thread name. */
+function schedText(before: Map<string, { comm: string; run: number; wait: number }>, after: Map<string, { comm: string; run: number; wait: number }>, pid: number): string {
+  const byName = new Map<string, { run: number; wait: number }>();
+  for (const [tid, thread] of after) {
+    const name = tid === String(pid) ? "main" : thread.comm;
+    const start = before.get(tid) ?? { run: 0, wait: 0 };
+    const entry = byName.get(name) ?? { run: 0, wait: 0 };
+    entry.run += (thread.run - start.run) / 1e6;
+    entry.wait += (thread.wait - start.wait) / 1e6;
+    byName.set(name, entry);
+  }
+  return [...byName].filter(([, value]) => value.run > 1).map(([name, value]) => `${name} run ${value.run.toFixed(0)} wait ${value.wait.toFixed(0)}`).join("; ");
+}
+
 
 /** How many of the slowest requests overlapped (scheduled start … answer) a GC pause, SQLite call or stall. */
 function blame(result: LoadResult, probe: ProbeReport | null): string {
@@ -67,10 +84,23 @@ function blame(result: LoadResult, probe: ProbeReport | null): string {
   const writes = probe.sqlite.filter((event) => event.what !== "prepare");
   const sqliteText = writes.length ? `sqlite ×${writes.length} p50 ${median(writes.map((event) => event.ms)).toFixed(3)} max ${Math.max(...writes.map((event) => event.ms)).toFixed(2)} ms` : "sqlite ×0";
   const slowOverhead = result.slow.map((request) => request.overheadMs).filter((value) => !Number.isNaN(value));
+  // Where the slowest requests spent their time: scheduled start → the server parsed the headers ("before"),
+  // → the server finished the answer ("inside"), → the generator had the whole answer ("after").
+  const split = result.slow
+    .map((request) => {
+      const seen = probe.requests?.[String(request.seq)];
+      return seen && seen[1] > 0 ? { before: seen[0] - request.at, inside: seen[1] - seen[0], after: request.at + request.ms - seen[1] } : null;
+    })
+    .filter((entry): entry is { before: number; inside: number; after: number } => entry !== null);
+  const splitText = split.length
+    ? `; split (median/max ms) before ${median(split.map((entry) => entry.before)).toFixed(2)}/${Math.max(...split.map((entry) => entry.before)).toFixed(1)} inside ${median(split.map((entry) => entry.inside)).toFixed(2)}/${Math.max(...split.map((entry) => entry.inside)).toFixed(1)} after ${median(split.map((entry) => entry.after)).toFixed(2)}/${Math.max(...split.map((entry) => entry.after)).toFixed(1)}`
+    : "";
+  const all = Object.values(probe.requests ?? {}).filter((entry) => entry[1] > 0).map((entry) => entry[1] - entry[0]).sort((left, right) => left - right);
+  const insideText = all.length ? `\n    inside the server, all requests: p50 ${all[Math.floor(all.length / 2)]?.toFixed(3)} p99 ${all[Math.floor(all.length * 0.99)]?.toFixed(3)} max ${all.at(-1)?.toFixed(2)} ms` : "";
   return [
     `    loop delay p50 ${probe.eventLoopDelayMs.p50.toFixed(2)} p99 ${probe.eventLoopDelayMs.p99.toFixed(2)} max ${probe.eventLoopDelayMs.max.toFixed(2)} ms; stalls>1ms ×${probe.stalls.length} max ${Math.max(0, ...probe.stalls.map((event) => event.ms)).toFixed(2)} ms`,
     `    gc: ${gcText}; ${sqliteText}${writes.filter((event) => event.ms > 1).map((event) => ` [${event.what}${event.rows ? ` ${event.rows} rows` : ""}${event.sql ? ` ${event.sql}` : ""} ${event.ms.toFixed(2)} ms]`).join("")}`,
-    `    slowest 1 % (${result.slow.length}, ≥ ${Math.min(...result.slow.map((request) => request.ms)).toFixed(2)} ms): overlapping gc ${gc}, sqlite>0.2ms ${sqlite}, loop stall ${stall}; their overhead header median ${median(slowOverhead).toFixed(3)} ms`,
+    `    slowest 1 % (${result.slow.length}, ≥ ${Math.min(...result.slow.map((request) => request.ms)).toFixed(2)} ms): overlapping gc ${gc}, sqlite>0.2ms ${sqlite}, loop stall ${stall}; their overhead header median ${median(slowOverhead).toFixed(3)} ms${splitText}${insideText}`,
   ].join("\n");
 }
 
@@ -80,44 +110,43 @@ try {
   const upstream = await startUpstream(children);
   const port = Number(new URL(upstream.url).port);
   const targets: Target[] = [{ name: "direct", url: upstream.url, headers: { authorization: "Bearer sk-bench" }, pid: upstream.pid }];
+  if (process.env.BENCH_FLOOR === "1") targets.push(await startFloorProxy(children, upstream.url));
   for (const [index, build] of BUILDS.entries()) {
     const target = await startClawfleet(children, { name: build.name, buildRoot: build.directory, port: port + 1 + index, upstreamUrl: upstream.url, probe: PROBE, nodeArgs: build.nodeArgs });
     dataDirs.push(target.dataDir);
     targets.push(target);
   }
-  const rows: Row[] = [];
-  for (let round = 0; round < ROUNDS; round += 1) {
-    // Rotate the order every round so no target always runs right after another.
-    const order = targets.map((_, index) => targets[(index + round) % targets.length] as Target);
-    for (const mode of MODES) {
-      const stream = mode === "stream";
-      for (const target of order) {
-        await load(target, stream, { concurrency: 8, rate: 200, seconds: WARMUP_SECONDS });
-        await probeDump(target);
-        const cpuBefore = cpuMs(target.pid);
-        const result = await load(target, stream, { rate: RATE, concurrency: CONNECTIONS, seconds: SECONDS, detail: PROBE });
-        const cpuPerRequest = (cpuMs(target.pid) - cpuBefore) / result.count;
-        const rss = rssMiB(target.pid);
-        const probe = await probeDump(target);
-        rows.push({ round, mode, target: target.name, result, probe, cpuPerRequest, rss });
-        const overhead = result.overhead ? `  overhead hdr p50 ${result.overhead.p50.toFixed(3)} p99 ${result.overhead.p99.toFixed(3)} max ${result.overhead.max.toFixed(2)}` : "";
-        process.stderr.write(
-          `round ${round + 1} ${mode.padEnd(6)} ${target.name.padEnd(8)} p50 ${result.p50.toFixed(3)} p99 ${result.p99.toFixed(3)} max ${result.max.toFixed(2)} ms  cpu/req ${cpuPerRequest.toFixed(3)} ms  RSS ${rss.toFixed(0)} MiB  gen lag p99 ${result.lagP99.toFixed(3)}${overhead}${result.errors + result.non2xx ? `  ERRORS ${result.errors + result.non2xx}` : ""}\n`,
-        );
-        const text = blame(result, probe);
-        if (text) process.stderr.write(`${text}\n`);
-      }
-    }
-  }
+  const rows = await measureRounds(
+    targets,
+    { rounds: ROUNDS, modes: MODES, rate: RATE, seconds: SECONDS, warmupSeconds: WARMUP_SECONDS, connections: CONNECTIONS, detail: PROBE },
+    async (target, run) => {
+      await probeDump(target);
+      const cpuBefore = cpuMs(target.pid);
+      const schedBefore = schedstat(target.pid);
+      const result = await run();
+      const cpuPerRequest = (cpuMs(target.pid) - cpuBefore) / result.count;
+      const sched = schedText(schedBefore, schedstat(target.pid), target.pid);
+      return { cpuPerRequest, sched, rss: rssMiB(target.pid), probe: await probeDump(target) };
+    },
+    (row) => {
+      const { result } = row;
+      const overhead = result.overhead ? `  overhead hdr p50 ${result.overhead.p50.toFixed(3)} p99 ${result.overhead.p99.toFixed(3)} max ${result.overhead.max.toFixed(2)}` : "";
+      process.stderr.write(
+        `round ${row.round + 1} ${row.mode.padEnd(6)} ${row.target.padEnd(8)} p50 ${result.p50.toFixed(3)} p99 ${result.p99.toFixed(3)} max ${result.max.toFixed(2)} ms  cpu/req ${row.cpuPerRequest.toFixed(3)} ms  RSS ${row.rss.toFixed(0)} MiB  gen lag p99 ${result.lagP99.toFixed(3)}${overhead}${result.errors + result.non2xx ? `  ERRORS ${result.errors + result.non2xx}` : ""}\n`,
+      );
+      process.stderr.write(`    threads (ms over the run): ${row.sched}; generator main thread wait ${result.waitMs?.toFixed(0) ?? "?"} ms\n`);
+      const text = blame(result, row.probe);
+      if (text) process.stderr.write(`${text}\n`);
+    },
+  );
   const lines = [
     `machine: ${cpus().length} × ${cpus()[0]?.model ?? "CPU"}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}`,
-    `load: ${RATE} req/s open loop, ${SECONDS} s after ${WARMUP_SECONDS} s at 200 req/s, ${CONNECTIONS} connections, ${ROUNDS} rounds, one target at a time; medians of rounds (added = the build's figure minus direct's in the same round)`,
+    `load: ${RATE} req/s open loop, ${SECONDS} s after ${WARMUP_SECONDS} s of warm-up at the same rate, ${CONNECTIONS} connections, ${ROUNDS} rounds, one target at a time; medians of rounds (added = the build's figure minus direct's in the same round)`,
   ];
   for (const mode of MODES) {
     for (const target of targets) {
       const mine = rows.filter((row) => row.mode === mode && row.target === target.name);
-      const direct = rows.filter((row) => row.mode === mode && row.target === "direct");
-      const added = (key: "p50" | "p99") => mine.map((row) => row.result[key] - (direct.find((other) => other.round === row.round)?.result[key] ?? Number.NaN));
+      const added = (key: "p50" | "p99") => addedByRound(rows, mode, target.name, key);
       const list = (values: number[]) => values.map((value) => value.toFixed(2)).join("/");
       lines.push(
         [

@@ -26,10 +26,14 @@ export interface ProbeReport {
   gc: Array<{ at: number; ms: number; kind: string }>;
   sqlite: Array<{ at: number; ms: number; what: string; rows?: number; sql?: string }>;
   stalls: Array<{ at: number; ms: number }>;
+  /** seq (x-bench-seq) → [arrival, finish], epoch ms, as seen inside the server. */
+  requests: Record<string, [number, number]>;
   memory: NodeJS.MemoryUsage;
 }
 
 export interface LoadResult {
+  /** Run-queue wait of the generator's main thread during the run, ms. */
+  waitMs?: number;
   count: number;
   errors: number;
   non2xx: number;
@@ -42,7 +46,7 @@ export interface LoadResult {
   lagP99: number;
   lagMax: number;
   overhead?: { p50: number; p90: number; p99: number; max: number };
-  slow?: Array<{ at: number; ms: number; overheadMs: number }>;
+  slow?: Array<{ seq: number; at: number; ms: number; overheadMs: number }>;
 }
 
 export function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs: number): Promise<RegExpMatchArray> {
@@ -80,7 +84,7 @@ export function rssMiB(pid: number): number {
 }
 
 /** Runs `bench/load.mjs` in a child process against `target`. */
-export async function load(target: Target, stream: boolean, options: { rate?: number; concurrency: number; seconds: number; detail?: boolean }): Promise<LoadResult> {
+export async function load(target: Target, stream: boolean, options: { rate?: number; concurrency: number; seconds: number; detail?: boolean | "all" }): Promise<LoadResult> {
   const body = JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "Say hello." }], ...(stream ? { stream: true } : {}) });
   const argument = JSON.stringify({
     url: target.url,
@@ -90,7 +94,7 @@ export async function load(target: Target, stream: boolean, options: { rate?: nu
     durationSeconds: options.seconds,
     concurrency: options.concurrency,
     ...(options.rate ? { rate: options.rate } : {}),
-    ...(options.detail ? { detail: true } : {}),
+    ...(options.detail ? { detail: options.detail } : {}),
   });
   // Asynchronous, so the measuring script's own timers keep running (no spawnSync).
   const child = spawn(process.execPath, [path.join(BENCH_DIR, "load.mjs"), argument], { stdio: ["ignore", "pipe", "pipe"] });
@@ -138,7 +142,11 @@ export async function startClawfleet(
   writeFileSync(configFile, JSON.stringify(options.policies === false ? {} : BENCH_POLICY_CONFIG));
   const probeFile = options.probe ? path.join(dataDir, "probe.jsonl") : undefined;
   const nodeArgs = [...(options.nodeArgs ?? []), ...(options.probe ? ["--import", path.join(BENCH_DIR, "probe.mjs")] : [])];
-  const clawfleet = spawn(process.execPath, [...nodeArgs, path.join(options.buildRoot, "bin", "clawfleet.js"), "serve", "--port", String(options.port), "--config", configFile], {
+  // As users start it: the `clawfleet` command itself (its shebang carries the node flags of the build); with
+  // node flags of its own (A/B of V8 settings, the probe) through node, with only those flags.
+  const command = path.join(options.buildRoot, "bin", "clawfleet.js");
+  const serveArgs = ["serve", "--port", String(options.port), "--config", configFile];
+  const clawfleet = spawn(nodeArgs.length > 0 ? process.execPath : command, nodeArgs.length > 0 ? [...nodeArgs, command, ...serveArgs] : serveArgs, {
     cwd: options.buildRoot,
     env: {
       PATH: process.env.PATH,
@@ -171,6 +179,14 @@ export async function startClawfleet(
   const keyResponse = await fetch(`${url}/admin/v1/tenants/bench/keys`, { method: "POST", headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" }, body: JSON.stringify({ scopes: ["model"] }) });
   const { key } = (await keyResponse.json()) as { key: string };
   return { name: options.name, url, headers: { authorization: `Bearer ${key}` }, pid: clawfleet.pid ?? 0, dataDir, ...(probeFile ? { probeFile } : {}) };
+}
+
+/** Starts `bench/floor-proxy.mjs` (the least a Node.js gateway can do) in front of the upstream. */
+export async function startFloorProxy(children: ChildProcess[], upstreamUrl: string): Promise<Target> {
+  const proxy = spawn(process.execPath, [path.join(BENCH_DIR, "floor-proxy.mjs"), upstreamUrl, "0"], { stdio: ["ignore", "pipe", "inherit"], cwd: ROOT });
+  children.push(proxy);
+  const port = Number((await waitForLine(proxy, /PORT (\d+)/, 10_000))[1]);
+  return { name: "floor", url: `http://127.0.0.1:${port}`, headers: { authorization: "Bearer sk-bench" }, pid: proxy.pid ?? 0 };
 }
 
 /** Installs Portkey's gateway into bench/portkey if missing and starts it; returns its target. */
@@ -210,6 +226,50 @@ export async function stopAll(children: ChildProcess[], dataDirs: string[]): Pro
   for (const child of children) child.kill("SIGTERM");
   await new Promise((resolve) => setTimeout(resolve, 1_500));
   for (const directory of dataDirs) rmSync(directory, { recursive: true, force: true });
+}
+
+/** One paced run of one target in one round. */
+export interface RoundRow {
+  round: number;
+  mode: "json" | "stream";
+  target: string;
+  result: LoadResult;
+}
+
+/**
+ * Measures `targets` ONE AT A TIME at a fixed rate, `rounds` times, the order rotating every round so no target
+ * always runs right after another; each paced run follows a warm-up at the same rate on the same connections
+ * count. `around` runs around each paced run (the A/B script reads CPU time and the probe there) and may return
+ * extra fields for the row.
+ */
+export async function measureRounds<Extra extends object>(
+  targets: readonly Target[],
+  options: { rounds: number; modes: ReadonlyArray<"json" | "stream">; rate: number; seconds: number; warmupSeconds: number; connections: number; detail?: boolean },
+  around: (target: Target, run: () => Promise<LoadResult>) => Promise<Extra>,
+  onRow: (row: RoundRow & Extra) => void,
+): Promise<Array<RoundRow & Extra>> {
+  const rows: Array<RoundRow & Extra> = [];
+  for (let round = 0; round < options.rounds; round += 1) {
+    const order = targets.map((_, index) => targets[(index + round) % targets.length] as Target);
+    for (const mode of options.modes) {
+      for (const target of order) {
+        await load(target, mode === "stream", { rate: options.rate, concurrency: options.connections, seconds: options.warmupSeconds });
+        let result: LoadResult | null = null;
+        const extra = await around(target, async () => (result = await load(target, mode === "stream", { rate: options.rate, concurrency: options.connections, seconds: options.seconds, ...(options.detail ? { detail: true } : {}) })));
+        const row = { round, mode, target: target.name, result: result as unknown as LoadResult, ...extra };
+        rows.push(row);
+        onRow(row);
+      }
+    }
+  }
+  return rows;
+}
+
+/** Per round, `key` of `target` minus `key` of `direct` in the same round and mode. */
+export function addedByRound(rows: readonly RoundRow[], mode: string, target: string, key: "p50" | "p99"): number[] {
+  return rows
+    .filter((row) => row.mode === mode && row.target === target)
+    .map((row) => row.result[key] - (rows.find((other) => other.mode === mode && other.target === "direct" && other.round === row.round)?.result[key] ?? Number.NaN));
 }
 
 export const median = (values: number[]): number => {

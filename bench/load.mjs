@@ -7,8 +7,9 @@
 // overhead?} (latencies in ms). `lag*` is the generator's own lateness: when a request was handed to undici minus
 // when it was scheduled (timer accuracy and the generator's own pauses; it is part of every target's latency).
 // `overhead` is the distribution of the `x-clawfleet-overhead-ms` answer header when the target sends one.
-// With `detail: true` it also prints `slow`: the slowest 1 % as {at (epoch ms of the scheduled start), ms,
-// overheadMs}, to match against pauses recorded inside the server (bench/probe.mjs).
+// With `detail: true` it also prints `slow`: the slowest 1 % as {seq, at (epoch ms of the scheduled start), ms,
+// overheadMs}; each request then carries `x-bench-seq: <seq>` so the probe can time it inside the server, to match against pauses recorded inside the server (bench/probe.mjs).
+import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { Pool } from "undici";
 
@@ -21,11 +22,14 @@ const detail = options.detail ? [] : null;
 let errors = 0;
 let non2xx = 0;
 
+let sequence = 0;
 async function one(scheduledMs) {
   lags.push(performance.now() - scheduledMs);
+  const seq = sequence++;
   let overhead = Number.NaN;
   try {
-    const response = await pool.request({ method: "POST", path: options.path, headers: options.headers, body: options.body });
+    const headers = detail ? { ...options.headers, "x-bench-seq": String(seq) } : options.headers;
+    const response = await pool.request({ method: "POST", path: options.path, headers, body: options.body });
     await response.body.dump({ limit: 1 << 30 });
     if (response.statusCode >= 300) non2xx += 1;
     const header = response.headers["x-clawfleet-overhead-ms"];
@@ -36,9 +40,12 @@ async function one(scheduledMs) {
   const ms = performance.now() - scheduledMs;
   latencies.push(ms);
   if (!Number.isNaN(overhead)) overheads.push(overhead);
-  if (detail) detail.push({ at: performance.timeOrigin + scheduledMs, ms, overheadMs: overhead });
+  if (detail) detail.push({ seq, at: performance.timeOrigin + scheduledMs, ms, overheadMs: overhead });
 }
 
+// Run-queue wait of this process's main thread (ns, /proc/self/task/<pid>/schedstat): time it was ready but had no CPU.
+const mainWaitNs = () => Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, "utf8").split(" ")[1]);
+const waitBefore = mainWaitNs();
 const startedMs = performance.now();
 const endMs = startedMs + options.durationSeconds * 1000;
 const inFlight = new Set();
@@ -53,7 +60,8 @@ if (options.rate) {
         resolve();
         return;
       }
-      const due = Math.floor((now - startedMs) / intervalMs);
+      // Requests 0 … due-1 are scheduled at or before now (request k at startedMs + k × intervalMs).
+      const due = Math.floor((now - startedMs) / intervalMs) + 1;
       for (; sent < due; sent += 1) {
         const promise = one(startedMs + sent * intervalMs).finally(() => inFlight.delete(promise));
         inFlight.add(promise);
@@ -74,6 +82,7 @@ const latency = sorted(latencies);
 const lag = sorted(lags);
 const overhead = sorted(overheads);
 const result = {
+  waitMs: (mainWaitNs() - waitBefore) / 1e6,
   count: latency.length,
   errors,
   non2xx,
@@ -86,6 +95,7 @@ const result = {
   lagP99: at(lag, 0.99),
   lagMax: lag.at(-1) ?? Number.NaN,
   ...(overhead.length > 0 ? { overhead: { p50: at(overhead, 0.5), p90: at(overhead, 0.9), p99: at(overhead, 0.99), max: overhead.at(-1) } } : {}),
+  ...(options.detail === "all" ? { all: [...detail] } : {}),
   ...(detail ? { slow: detail.sort((left, right) => right.ms - left.ms).slice(0, Math.ceil(detail.length / 100)) } : {}),
 };
 process.stdout.write(`${JSON.stringify(result)}\n`);

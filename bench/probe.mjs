@@ -9,6 +9,7 @@
 // Epoch times come from performance.timeOrigin + performance.now(), as in bench/load.mjs, so slow requests
 // can be matched against pauses.
 import { appendFileSync, writeFileSync } from "node:fs";
+import http from "node:http";
 import { Session } from "node:inspector";
 import { createRequire } from "node:module";
 import path from "node:path";
@@ -20,6 +21,22 @@ const kinds = { 1: "scavenge", 2: "mark-sweep-compact", 4: "incremental", 8: "we
 let gc = [];
 let sqlite = [];
 let stalls = [];
+// Requests that carry `x-bench-seq` (bench/load.mjs with detail): seq → [arrival, finish] as epoch ms, where
+// arrival is when Node's HTTP server emitted 'request' (headers parsed) and finish when the answer was handed to
+// the kernel ('finish').
+let requests = {};
+const emit = http.Server.prototype.emit;
+http.Server.prototype.emit = function timedEmit(event, request, response) {
+  if (event === "request") {
+    const seq = request.headers["x-bench-seq"];
+    if (seq !== undefined) {
+      const entry = [epoch(), 0];
+      requests[seq] = entry;
+      response.once("finish", () => (entry[1] = epoch()));
+    }
+  }
+  return emit.apply(this, arguments);
+};
 const histogram = monitorEventLoopDelay({ resolution: 1 });
 histogram.enable();
 
@@ -108,6 +125,7 @@ process.on("SIGUSR2", () => {
     gc,
     sqlite,
     stalls,
+    requests,
     memory: process.memoryUsage(),
   };
   if (out) appendFileSync(out, `${JSON.stringify(line)}\n`);
@@ -115,4 +133,5 @@ process.on("SIGUSR2", () => {
   gc = [];
   sqlite = [];
   stalls = [];
+  requests = {};
 });
