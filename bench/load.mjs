@@ -3,12 +3,13 @@
 // - with `rate`: open loop, requests started at that many per second whatever the answers do (latency is
 //   measured from the scheduled start, so a stalled server cannot hide queueing: no coordinated omission);
 // - without: closed loop, `concurrency` requests in flight for the whole duration (maximum throughput).
-// Prints one JSON line: {count, errors, non2xx, requestsPerSecond, p50, p90, p99, max, lagP50, lagP99, lagMax,
-// overhead?} (latencies in ms). `lag*` is the generator's own lateness: when a request was handed to undici minus
+// Prints one JSON line: {waitMs, count, errors, non2xx, requestsPerSecond, p50, p90, p99, max, lagP50, lagP99,
+// lagMax, overhead?} (latencies in ms; `waitMs`: how long this process's main thread waited for a CPU). `lag*` is the generator's own lateness: when a request was handed to undici minus
 // when it was scheduled (timer accuracy and the generator's own pauses; it is part of every target's latency).
 // `overhead` is the distribution of the `x-clawfleet-overhead-ms` answer header when the target sends one.
 // With `detail: true` it also prints `slow`: the slowest 1 % as {seq, at (epoch ms of the scheduled start), ms,
-// overheadMs}; each request then carries `x-bench-seq: <seq>` so the probe can time it inside the server, to match against pauses recorded inside the server (bench/probe.mjs).
+// overheadMs}, to match against pauses recorded inside the server (bench/probe.mjs); each request then carries
+// `x-bench-seq: <seq>` so the probe can also time it inside the server. `detail: "all"` adds `all`: every request.
 import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { Pool } from "undici";
