@@ -18,6 +18,7 @@ import type { CanonicalUsage, ClientApi, StreamEvent, TranslationWarning } from 
 import type { ClientApiCodec } from "../contracts/client-api.js";
 import { ClawfleetError, isClawfleetError } from "../contracts/errors.js";
 import type { ProviderAdapter, UpstreamResponse } from "../contracts/provider.js";
+import { CallAbortController } from "../http/call-abort.js";
 import type { GatewayMetrics } from "../observability/metrics.js";
 import { authenticateModelCaller, type CallerDependencies, type ModelCaller } from "./caller.js";
 import { UsageTap } from "./passthrough-usage.js";
@@ -134,7 +135,7 @@ export function createModelCallHandler(codec: ClientApiCodec, dependencies: Mode
     let codecRequestStream = false;
     let requestedModel = "";
     let stream = false;
-    const abort = new AbortController();
+    const abort = new CallAbortController();
     reply.raw.on("close", () => {
       if (!reply.raw.writableFinished) abort.abort(new ClawfleetError("CF_BAD_REQUEST", "the caller closed the connection", { status: 499 }));
     });

@@ -11,6 +11,7 @@ import { principalOf } from "../auth/identity-chain.js";
 import { REPLICA_ASSERTION_HEADER, type AssertedPrincipal, type ReplicaAssertions } from "../auth/replica-assertion.js";
 import { ClawfleetError } from "../contracts/errors.js";
 import { callerResponseHeaders } from "./headers.js";
+import { CallAbortController } from "../http/call-abort.js";
 import { isUnreachable } from "./upstream-pool.js";
 
 /** Header naming the replica that forwarded a request. */
@@ -86,7 +87,7 @@ export class ReplicaForwarder {
     for (const [name, value] of Object.entries(request.headers)) if (value !== undefined && !HOP_BY_HOP.has(name) && !isCredentialHeader(name)) headers[name] = value;
     headers[FORWARDED_BY_HEADER] = this.selfUrl();
     headers[REPLICA_ASSERTION_HEADER] = this.assertionFor(request, ownerUrl);
-    const abort = new AbortController();
+    const abort = new CallAbortController();
     reply.raw.on("close", () => {
       if (!reply.raw.writableFinished) abort.abort();
     });

@@ -19,6 +19,7 @@ import { assertedClientOf, type IdentityChain } from "../auth/identity-chain.js"
 import { authorizeIngressCaller, type IngressCaller } from "./tenant-access.js";
 import { trustedProxyHeaders } from "./trusted-proxy.js";
 import { isUnreachable, type RuntimeClientPool } from "./upstream-pool.js";
+import { CallAbortController } from "../http/call-abort.js";
 import { proxyWebSocket } from "./websocket-proxy.js";
 import { isDirectToolPath } from "./direct-tool-invocation.js";
 import { runtimeTarget, type RuntimeTarget } from "./runtime-paths.js";
@@ -124,7 +125,7 @@ function createHttpProxyHandler(dependencies: IngressDependencies) {
     const connection = await dependencies.runtimes.ensureReady(tenantId);
     recordInvocation(dependencies, request, tenantId, "http", target.tenantPath);
     const endRequest = dependencies.runtimes.beginRequest(tenantId);
-    const abort = new AbortController();
+    const abort = new CallAbortController();
     reply.raw.on("close", () => {
       endRequest();
       if (!reply.raw.writableFinished) abort.abort();

@@ -12,6 +12,7 @@
  */
 import { setTimeout as delay } from "node:timers/promises";
 import { ClawfleetError, type ErrorCode, isClawfleetError } from "../../contracts/errors.js";
+import { CallAbortController } from "../../http/call-abort.js";
 import type { ProviderCallContext } from "../../contracts/provider.js";
 import { type BreakerPermit, type CircuitBreakerRegistry, breakerKey } from "./circuit-breaker.js";
 import type { RandomSource } from "./load-balance.js";
@@ -156,7 +157,7 @@ export async function execute<Result>(plan: RoutePlan, attempt: AttemptFunction<
   async function runAttempt(target: PlannedTarget, permit: BreakerPermit): Promise<AttemptRun<Result>> {
     attemptNumber += 1;
     const key = breakerKey(target);
-    const controller = new AbortController();
+    const controller = new CallAbortController();
     const onCallerAbort = () => controller.abort(signal?.reason);
     signal?.addEventListener("abort", onCallerAbort, { once: true });
     const deadlineMs = attemptDeadlineMs(target);

@@ -31,6 +31,7 @@ import { NodeHttpHandler } from "@smithy/node-http-handler";
 import type { CanonicalRequest, CanonicalResponse, StreamEvent, TranslationWarning } from "../../contracts/chat.js";
 import { ClawfleetError } from "../../contracts/errors.js";
 import type { ProviderAdapter, ProviderCallContext } from "../../contracts/provider.js";
+import { CallAbortController, forwardAbort } from "../../http/call-abort.js";
 import { upstreamTimeoutError, type CallTimeouts } from "../shared/upstream-errors.js";
 import { abortReason } from "../shared/upstream-http.js";
 import { toClawfleetError, toStreamErrorEvent } from "./errors.js";
@@ -104,17 +105,21 @@ export class BedrockAdapter implements ProviderAdapter {
 
   async stream(request: CanonicalRequest, context: ProviderCallContext): Promise<{ events: AsyncIterable<StreamEvent>; warnings: TranslationWarning[] }> {
     const { input, warnings } = toConverseInput(request);
-    // Aborted by the caller's signal, or by the first-event / idle watchdog below.
-    const local = new AbortController();
-    const signal = AbortSignal.any([context.signal, local.signal]);
+    // Aborted by the caller's signal (forwarded until the stream ends), or by the first-event / idle watchdog
+    // below. Not `AbortSignal.any`: it needs Node's own signals, and on Node 20 its result stays reachable
+    // from the source signal (nodejs/node#54614).
+    const local = new CallAbortController();
+    const stopForwarding = forwardAbort(context.signal, local);
     let output;
     try {
-      output = await this.client.send(new ConverseStreamCommand(input), { abortSignal: signal, requestTimeout: context.firstByteTimeoutMs });
+      output = await this.client.send(new ConverseStreamCommand(input), { abortSignal: local.signal, requestTimeout: context.firstByteTimeoutMs });
     } catch (error) {
+      stopForwarding();
       throw this.failure(error, context);
     }
     const source = output.stream;
     if (!source) {
+      stopForwarding();
       local.abort();
       throw new ClawfleetError("CF_UPSTREAM_ERROR", `provider ${this.id} answered a stream without a body`, {
         status: 502,
@@ -122,14 +127,15 @@ export class BedrockAdapter implements ProviderAdapter {
       });
     }
     const translator = new ConverseStreamTranslator({ id: output.$metadata.requestId ?? context.requestId, model: request.model, createdAt: Math.floor(this.now() / 1000) });
-    return { events: this.translateStream(source, translator, local, context), warnings };
+    return { events: this.translateStream(source, translator, local, context, stopForwarding), warnings };
   }
 
   private async *translateStream(
     source: AsyncIterable<ConverseStreamOutput>,
     translator: ConverseStreamTranslator,
-    local: AbortController,
+    local: CallAbortController,
     context: ProviderCallContext,
+    stopForwarding: () => void,
   ): AsyncGenerator<StreamEvent> {
     let timedOut: ClawfleetError | undefined;
     let timer: NodeJS.Timeout | undefined;
@@ -160,6 +166,7 @@ export class BedrockAdapter implements ProviderAdapter {
       clearTimeout(timer);
       // Cancels the upstream request when the consumer stopped early or the stream failed.
       if (!drained) local.abort();
+      stopForwarding();
     }
   }
 
