@@ -1,21 +1,33 @@
 /**
  * Side-by-side latency of Clawfleet builds at a fixed rate (`npx tsx bench/gateway-ab.ts`), for before/after
- * comparisons on a noisy machine: one fake upstream, the direct baseline and one `clawfleet serve` per build,
- * measured ONE AT A TIME (the others idle), in an order that rotates every round, several rounds; medians of
- * rounds are printed. Same load as `npm run bench:gateway` (bench/load.mjs open loop, latency from the scheduled
- * start) and the same policy chain (harness.ts BENCH_POLICY_CONFIG).
+ * comparisons on a noisy machine: one fake upstream, the direct baseline and one `clawfleet serve` per build.
  *
- * Environment: BENCH_WARMUP_SECONDS (2: at the measured rate before each measured run), BENCH_FLOOR=1 (also measure bench/floor-proxy.mjs, the least a Node.js gateway can do), BENCH_BUILDS="name=dir,name=dir|node flags" (default: "this=<repo>"; each dir has `dist/` built
- * and `node_modules`; without flags a build runs as its `bin/clawfleet.js` says (its shebang's node flags); flags after `|` replace those, for that server only, to compare V8 settings), BENCH_ROUNDS (4), BENCH_SECONDS (8), BENCH_RATE (500), BENCH_CONNECTIONS (32), BENCH_MODES
+ * Default method, interleaved (as `npm run bench:gateway`): one load generator (`bench/interleave.mjs`) gives
+ * the targets turns of BENCH_SLOT_MS (1000) at BENCH_RATE (500) requests/s, open loop, the order rotating every
+ * cycle; BENCH_WARMUP_CYCLES (20) are not counted, then BENCH_CYCLES (30) are, and percentiles are pooled over
+ * all of a target's requests. Per target: p50, p99 (and of the even / odd cycles), p99.9, added (minus direct),
+ * the overhead header, CPU time per request (all threads, /proc), RSS, and where its threads ran and waited for a
+ * CPU (/proc/<pid>/task/<tid>/schedstat).
+ *
+ * BENCH_METHOD=rounds (implied by BENCH_PROBE=1): the older method — each target measured on its own in
+ * BENCH_ROUNDS (4) rounds of BENCH_SECONDS (8) after BENCH_WARMUP_SECONDS (2), rotating order, medians of rounds —
+ * which can match the slowest requests against what the in-server probe saw.
+ *
+ * Environment: BENCH_FLOOR=1 (also measure bench/floor-proxy.mjs, the least a Node.js gateway can do),
+ * BENCH_BUILDS="name=dir,name=dir|node flags" (default: "this=<repo>"; each dir has `dist/` built and
+ * `node_modules`; without flags a build runs as its `bin/clawfleet.js` says (its shebang's node flags); flags after
+ * `|` replace those, for that server only, to compare V8 settings), BENCH_CONNECTIONS (32), BENCH_MODES
  * ("json,stream"), BENCH_PROBE=1 (preload bench/probe.mjs into each server: event-loop delay, GC pauses,
- * synchronous SQLite calls, and which of them overlap the slowest 1 % of requests; the server then runs through node with only the flags given, so add the shebang's --single-threaded-gc to BENCH_NODE_ARGS to keep it), BENCH_NODE_ARGS (extra node
- * flags for the servers, e.g. "--max-semi-space-size=16"), BENCH_SERVER_STDOUT (a directory: each server's stdout is
- * appended to <name>.log there, e.g. for --trace-gc-nvp). Bounded: rounds × modes × targets × (2 + seconds) s.
+ * synchronous SQLite calls, and which of them overlap the slowest 1 % of requests; the server then runs through
+ * node with only the flags given, so add the shebang's --single-threaded-gc to BENCH_NODE_ARGS to keep it; the
+ * probe's 1 ms timer keeps the event loop awake, which changes what is measured), BENCH_NODE_ARGS (extra node
+ * flags for the servers, e.g. "--max-semi-space-size=16"), BENCH_SERVER_STDOUT (a directory: each server's stdout
+ * is appended to <name>.log there, e.g. for --trace-gc). Bounded: fixed cycles or rounds, rates and durations.
  */
 import type { ChildProcess } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
-import { addedByRound, measureRounds, median, startFloorProxy, probeDump, ROOT, rssMiB, startClawfleet, startUpstream, stopAll, type LoadResult, type ProbeReport, type Target } from "./harness.js";
+import { addedByRound, cpuMs, interleave, measureRounds, median, startFloorProxy, probeDump, ROOT, rssMiB, startClawfleet, startUpstream, stopAll, type InterleavedResult, type LoadResult, type ProbeReport, type Target } from "./harness.js";
 
 const RATE = Number(process.env.BENCH_RATE ?? 500);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
@@ -24,18 +36,16 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
 const MODES = (process.env.BENCH_MODES ?? "json,stream").split(",") as Array<"json" | "stream">;
 const PROBE = process.env.BENCH_PROBE === "1";
+const METHOD = PROBE || process.env.BENCH_METHOD === "rounds" ? "rounds" : "interleaved";
+const SLOT_MS = Number(process.env.BENCH_SLOT_MS ?? 1000);
+const WARMUP_CYCLES = Number(process.env.BENCH_WARMUP_CYCLES ?? 20);
+const CYCLES = Number(process.env.BENCH_CYCLES ?? 30);
 const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean);
 const BUILDS = (process.env.BENCH_BUILDS ?? `this=${ROOT}`).split(",").map((entry) => {
   const name = entry.slice(0, entry.indexOf("="));
   const [directory, flags] = entry.slice(entry.indexOf("=") + 1).split("|");
   return { name: name as string, directory: directory as string, nodeArgs: [...NODE_ARGS, ...(flags ?? "").split(" ").filter(Boolean)] };
 });
-
-/** CPU time of a process (all threads: utime + stime from /proc/<pid>/stat), in ms. */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-}
 
 /** Per-thread CPU time and run-queue wait (ns) of a process, from /proc/<pid>/task/<tid>/schedstat. */
 function schedstat(pid: number): Map<string, { comm: string; run: number; wait: number }> {
@@ -104,18 +114,7 @@ function blame(result: LoadResult, probe: ProbeReport | null): string {
   ].join("\n");
 }
 
-const children: ChildProcess[] = [];
-const dataDirs: string[] = [];
-try {
-  const upstream = await startUpstream(children);
-  const port = Number(new URL(upstream.url).port);
-  const targets: Target[] = [{ name: "direct", url: upstream.url, headers: { authorization: "Bearer sk-bench" }, pid: upstream.pid }];
-  if (process.env.BENCH_FLOOR === "1") targets.push(await startFloorProxy(children, upstream.url));
-  for (const [index, build] of BUILDS.entries()) {
-    const target = await startClawfleet(children, { name: build.name, buildRoot: build.directory, port: port + 1 + index, upstreamUrl: upstream.url, probe: PROBE, nodeArgs: build.nodeArgs });
-    dataDirs.push(target.dataDir);
-    targets.push(target);
-  }
+async function measureByRounds(targets: Target[]): Promise<string[]> {
   const rows = await measureRounds(
     targets,
     { rounds: ROUNDS, modes: MODES, rate: RATE, seconds: SECONDS, warmupSeconds: WARMUP_SECONDS, connections: CONNECTIONS, detail: PROBE },
@@ -166,6 +165,63 @@ try {
       );
     }
   }
+  return lines;
+}
+
+/** The interleaved method (see the module comment); returns the summary lines. */
+async function measureInterleaved(targets: Target[]): Promise<string[]> {
+  const lines = [
+    `machine: ${cpus().length} × ${cpus()[0]?.model ?? "CPU"}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}`,
+    `load: bench/interleave.mjs, turns of ${SLOT_MS} ms at ${RATE} req/s (open loop), ${CONNECTIONS} connections per target, ${WARMUP_CYCLES} warm-up cycles then ${CYCLES} measured (${(CYCLES * SLOT_MS * RATE) / 1000} requests per target and mode, pooled)`,
+  ];
+  for (const mode of MODES) {
+    const stream = mode === "stream";
+    process.stderr.write(`${mode}: warm-up, ${WARMUP_CYCLES} cycles …\n`);
+    await interleave(targets, stream, { rate: RATE, slotMs: SLOT_MS, cycles: WARMUP_CYCLES, warmupCycles: 0, connections: CONNECTIONS });
+    process.stderr.write(`${mode}: measuring, ${CYCLES} cycles …\n`);
+    const cpuBefore = new Map(targets.map((target) => [target.name, cpuMs(target.pid)]));
+    const schedBefore = new Map(targets.map((target) => [target.name, schedstat(target.pid)]));
+    const results = await interleave(targets, stream, { rate: RATE, slotMs: SLOT_MS, cycles: CYCLES, warmupCycles: 0, connections: CONNECTIONS });
+    const direct = results.direct as InterleavedResult;
+    for (const target of targets) {
+      const result = results[target.name] as InterleavedResult;
+      const cpuPerRequest = (cpuMs(target.pid) - (cpuBefore.get(target.name) ?? 0)) / result.count;
+      lines.push(
+        [
+          mode.padEnd(6),
+          target.name.padEnd(8),
+          `p50 ${result.p50.toFixed(3)}`,
+          `p99 ${result.p99.toFixed(3)} (${result.halves.map((value) => value.toFixed(2)).join("/")})`,
+          `p99.9 ${result.p999.toFixed(2)}`,
+          target.name === "direct" ? "" : `added p50 ${(result.p50 - direct.p50).toFixed(3)} p99 ${(result.p99 - direct.p99).toFixed(3)}`,
+          result.overhead ? `overhead hdr p50 ${result.overhead.p50.toFixed(3)} p99 ${result.overhead.p99.toFixed(3)}` : "",
+          target.name === "direct" ? "" : `cpu/req ${cpuPerRequest.toFixed(3)} ms`,
+          `RSS ${rssMiB(target.pid).toFixed(0)} MiB`,
+          `gen lag p99 ${result.lagP99.toFixed(3)}`,
+          result.errors + result.non2xx > 0 ? `ERRORS ${result.errors + result.non2xx}` : "",
+        ]
+          .filter(Boolean)
+          .join("  "),
+      );
+      if (target.name !== "direct") lines.push(`         threads (ms over the run): ${schedText(schedBefore.get(target.name) ?? new Map(), schedstat(target.pid), target.pid)}`);
+    }
+  }
+  return lines;
+}
+
+const children: ChildProcess[] = [];
+const dataDirs: string[] = [];
+try {
+  const upstream = await startUpstream(children);
+  const port = Number(new URL(upstream.url).port);
+  const targets: Target[] = [{ name: "direct", url: upstream.url, headers: { authorization: "Bearer sk-bench" }, pid: upstream.pid }];
+  if (process.env.BENCH_FLOOR === "1") targets.push(await startFloorProxy(children, upstream.url));
+  for (const [index, build] of BUILDS.entries()) {
+    const target = await startClawfleet(children, { name: build.name, buildRoot: build.directory, port: port + 1 + index, upstreamUrl: upstream.url, probe: PROBE, nodeArgs: build.nodeArgs });
+    dataDirs.push(target.dataDir);
+    targets.push(target);
+  }
+  const lines = METHOD === "rounds" ? await measureByRounds(targets) : await measureInterleaved(targets);
   process.stdout.write(`${lines.join("\n")}\n`);
 } finally {
   await stopAll(children, dataDirs);

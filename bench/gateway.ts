@@ -9,25 +9,32 @@
  *               with retries and circuit breaker, pass-through, usage + cost records, metrics,
  *   portkey   — Portkey's open-source gateway 1.15.2 (@hono/node-server 1.13.5), routed with
  *               `x-portkey-provider: openai` and `x-portkey-custom-host`.
- * Latency: BENCH_ROUNDS rounds (default 3); in each, every target is measured on its own (the others idle) in an
- * order that rotates every round: a warm-up (BENCH_WARMUP_SECONDS, default 3) then BENCH_SECONDS (default 8) at a
- * fixed BENCH_RATE (default 500) requests/s, open loop, latency from the scheduled start. "Added" is the
- * target's percentile minus the direct percentile of the same mode in the same round (p99 minus p99); the
- * table gives the median over rounds and each round's figure. Also printed: Clawfleet's own
- * `x-clawfleet-overhead-ms` header (time inside the gateway, upstream excluded), the load generator's own
- * lateness (part of every target's latency), then the maximum requests/s at BENCH_CONNECTIONS (default 32)
- * connections (closed loop, once per target and mode) and the server's RSS afterwards. The load generator
- * (`bench/load.mjs`) runs in its own process. Bounded: fixed rounds, durations and rates (about 6 minutes).
- * Portkey is installed into bench/portkey on first run. Before/after comparisons of builds: `bench/gateway-ab.ts`.
+ *
+ * Latency (per mode): ONE load generator (`bench/interleave.mjs`, its own process) gives the targets turns of
+ * BENCH_SLOT_MS (default 1000) at a fixed BENCH_RATE (default 500) requests/s, open loop (latency from the
+ * scheduled start, so queueing cannot hide), the order rotating every cycle, so every target is measured over the
+ * same stretch of time and a slow spell of this shared VM lands on all of them alike. BENCH_WARMUP_CYCLES (default
+ * 20; JSON and SSE each) are sent first and not counted — V8 keeps compiling the gateways' hot code on its helper
+ * threads for the first ~20 s of traffic, and a gateway is measured as it runs for hours, warm —, then
+ * BENCH_CYCLES (default 30) are measured: 15,000 requests per target and mode, percentiles pooled over all of them.
+ * "Added" is the target's percentile minus the direct percentile of the same run (p99 minus p99, not the p99 of
+ * differences). Printed beside: the p99 of the even and of the odd cycles (how far the pooled p99 can be
+ * trusted), p99.9, Clawfleet's own `x-clawfleet-overhead-ms` header (time inside the gateway, upstream excluded),
+ * the generator's own lateness, and each server's CPU time per request (all its threads, from /proc; a server
+ * idles outside its turns). Then the maximum requests/s at BENCH_CONNECTIONS (default 32) connections (closed
+ * loop, BENCH_SECONDS (default 8) per target and mode, `bench/load.mjs`) and each server's RSS afterwards.
+ * Bounded: fixed cycles, rates and durations (about 9 minutes). Portkey is installed into bench/portkey on first
+ * run. Before/after comparisons of builds: `bench/gateway-ab.ts`.
  */
 import type { ChildProcess } from "node:child_process";
 import { cpus, totalmem } from "node:os";
-import { addedByRound, load, measureRounds, median, ROOT, rssMiB, startClawfleet, startFloorProxy, startPortkey, startUpstream, stopAll, type LoadResult, type Target } from "./harness.js";
+import { cpuMs, interleave, load, ROOT, rssMiB, startClawfleet, startFloorProxy, startPortkey, startUpstream, stopAll, type InterleavedResult, type LoadResult, type Target } from "./harness.js";
 
 const RATE = Number(process.env.BENCH_RATE ?? 500);
+const SLOT_MS = Number(process.env.BENCH_SLOT_MS ?? 1000);
+const WARMUP_CYCLES = Number(process.env.BENCH_WARMUP_CYCLES ?? 20);
+const CYCLES = Number(process.env.BENCH_CYCLES ?? 30);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
-const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 3);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const MODES = ["json", "stream"] as const;
 
@@ -42,20 +49,21 @@ try {
   const portkey = await startPortkey(children, port + 2, upstream.url);
   const targets: Target[] = [{ name: "direct", url: upstream.url, headers: { authorization: "Bearer sk-bench" }, pid: upstream.pid }, floor, clawfleet, portkey];
 
-  const rows = await measureRounds(
-    targets,
-    { rounds: ROUNDS, modes: MODES, rate: RATE, seconds: SECONDS, warmupSeconds: WARMUP_SECONDS, connections: CONNECTIONS },
-    async (_target, run) => {
-      await run();
-      return {};
-    },
-    (row) => {
-      const errors = row.result.errors + row.result.non2xx;
-      process.stderr.write(
-        `round ${row.round + 1}/${ROUNDS} ${row.mode.padEnd(6)} ${row.target.padEnd(9)} p50 ${row.result.p50.toFixed(3)} p99 ${row.result.p99.toFixed(3)} ms at ${row.result.requestsPerSecond.toFixed(0)} req/s${errors > 0 ? `  ERRORS ${errors}` : ""}\n`,
-      );
-    },
-  );
+  const latency = new Map<string, { result: InterleavedResult; cpuPerRequestMs: number }>();
+  for (const mode of MODES) {
+    const stream = mode === "stream";
+    process.stderr.write(`${mode}: warm-up, ${WARMUP_CYCLES} cycles of ${targets.length} × ${SLOT_MS} ms at ${RATE} req/s …\n`);
+    await interleave(targets, stream, { rate: RATE, slotMs: SLOT_MS, cycles: WARMUP_CYCLES, warmupCycles: 0, connections: CONNECTIONS });
+    process.stderr.write(`${mode}: measuring, ${CYCLES} cycles …\n`);
+    const cpuBefore = new Map(targets.map((target) => [target.name, cpuMs(target.pid)]));
+    const results = await interleave(targets, stream, { rate: RATE, slotMs: SLOT_MS, cycles: CYCLES, warmupCycles: 0, connections: CONNECTIONS });
+    for (const target of targets) {
+      const result = results[target.name] as InterleavedResult;
+      latency.set(`${mode} ${target.name}`, { result, cpuPerRequestMs: (cpuMs(target.pid) - (cpuBefore.get(target.name) ?? 0)) / result.count });
+      const errors = result.errors + result.non2xx;
+      process.stderr.write(`  ${target.name.padEnd(9)} p50 ${result.p50.toFixed(3)} p99 ${result.p99.toFixed(3)} ms (n ${result.count})${errors > 0 ? `  ERRORS ${errors}` : ""}\n`);
+    }
+  }
   const saturated = new Map<string, LoadResult>();
   for (const mode of MODES) {
     for (const target of targets) {
@@ -65,29 +73,28 @@ try {
     }
   }
 
-  const list = (values: number[]) => values.map((value) => value.toFixed(2)).join(" / ");
   const lines = [
     `machine: ${cpus().length} × ${cpus()[0]?.model ?? "CPU"}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}`,
-    `load: bench/load.mjs (undici, own process), one target at a time; ${ROUNDS} rounds of ${WARMUP_SECONDS} s warm-up + ${SECONDS} s at ${RATE} req/s (open loop), medians of rounds; then ${SECONDS} s closed loop with ${CONNECTIONS} connections for the maximum`,
+    `load: bench/interleave.mjs (undici, own process), targets in turns of ${SLOT_MS} ms at ${RATE} req/s (open loop), ${WARMUP_CYCLES} warm-up cycles then ${CYCLES} measured (${(CYCLES * SLOT_MS * RATE) / 1000} requests per target and mode, pooled); then ${SECONDS} s closed loop with ${CONNECTIONS} connections for the maximum`,
   ];
   for (const mode of MODES) {
+    const direct = (latency.get(`${mode} direct`) as { result: InterleavedResult }).result;
     for (const target of targets) {
-      const mine = rows.filter((row) => row.mode === mode && row.target === target.name);
+      const { result, cpuPerRequestMs } = latency.get(`${mode} ${target.name}`) as { result: InterleavedResult; cpuPerRequestMs: number };
       const max = saturated.get(`${mode} ${target.name}`) as LoadResult;
-      const overhead = mine.filter((row) => row.result.overhead);
       lines.push(
         [
           mode.padEnd(6),
           target.name.padEnd(9),
-          `p50 ${median(mine.map((row) => row.result.p50)).toFixed(3).padStart(7)} ms`,
-          `p99 ${median(mine.map((row) => row.result.p99)).toFixed(3).padStart(7)} ms`,
-          target.name === "direct"
-            ? "added —"
-            : `added p50 ${median(addedByRound(rows, mode, target.name, "p50")).toFixed(3)} p99 ${median(addedByRound(rows, mode, target.name, "p99")).toFixed(3)} ms (rounds: ${list(addedByRound(rows, mode, target.name, "p99"))})`,
+          `p50 ${result.p50.toFixed(3).padStart(7)} ms`,
+          `p99 ${result.p99.toFixed(3).padStart(7)} ms (halves ${result.halves.map((value) => value.toFixed(2)).join(" / ")})`,
+          `p99.9 ${result.p999.toFixed(2)} ms`,
+          target.name === "direct" ? "added —" : `added p50 ${(result.p50 - direct.p50).toFixed(3)} p99 ${(result.p99 - direct.p99).toFixed(3)} ms`,
+          result.overhead ? `overhead header p50 ${result.overhead.p50.toFixed(3)} p99 ${result.overhead.p99.toFixed(3)} ms` : "",
+          target.name === "direct" ? "" : `cpu/request ${cpuPerRequestMs.toFixed(3)} ms`,
           `max ${max.requestsPerSecond.toFixed(0).padStart(6)} req/s`,
           `RSS ${rssMiB(target.pid).toFixed(0).padStart(4)} MiB`,
-          overhead.length > 0 ? `overhead header p50 ${median(overhead.map((row) => row.result.overhead?.p50 ?? Number.NaN)).toFixed(3)} p99 ${median(overhead.map((row) => row.result.overhead?.p99 ?? Number.NaN)).toFixed(3)} ms` : "",
-          `generator lag p99 ${median(mine.map((row) => row.result.lagP99)).toFixed(3)} ms`,
+          `generator lag p99 ${result.lagP99.toFixed(3)} ms`,
         ]
           .filter(Boolean)
           .join("  "),

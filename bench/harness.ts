@@ -79,6 +79,12 @@ export async function waitForHttp(url: string, timeoutMs: number): Promise<void>
   }
 }
 
+/** CPU time of a process (all threads: utime + stime from /proc/<pid>/stat, 10 ms ticks), in ms. */
+export function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
+
 export function rssMiB(pid: number): number {
   return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
 }
@@ -105,6 +111,49 @@ export async function load(target: Target, stream: boolean, options: { rate?: nu
   const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
   if (code !== 0) throw new Error(`load generator failed: ${stderr}`);
   return JSON.parse(stdout.trim()) as LoadResult;
+}
+
+/** One target's figures from an interleaved run (`bench/interleave.mjs`), latencies in ms. */
+export interface InterleavedResult {
+  count: number;
+  errors: number;
+  non2xx: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  p999: number;
+  max: number;
+  /** p99 of the even and of the odd cycles: how far the pooled p99 can be trusted. */
+  halves: [number, number];
+  lagP50: number;
+  lagP99: number;
+  overhead?: { p50: number; p90: number; p99: number; max: number };
+}
+
+/**
+ * Runs `bench/interleave.mjs` (one generator process; the targets take turns in `slotMs` slots at `rate`
+ * requests/s, the order rotating every cycle; `warmupCycles` not counted) and returns each target's pooled figures.
+ */
+export async function interleave(
+  targets: readonly Target[],
+  stream: boolean,
+  options: { rate: number; slotMs: number; cycles: number; warmupCycles: number; connections: number },
+): Promise<Record<string, InterleavedResult>> {
+  const body = JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "Say hello." }], ...(stream ? { stream: true } : {}) });
+  const argument = JSON.stringify({
+    targets: targets.map((target) => ({ name: target.name, url: target.url, headers: { "content-type": "application/json", ...target.headers } })),
+    path: "/v1/chat/completions",
+    body,
+    ...options,
+  });
+  const child = spawn(process.execPath, [path.join(BENCH_DIR, "interleave.mjs"), argument], { stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+  if (code !== 0) throw new Error(`interleaved load generator failed: ${stderr}`);
+  return (JSON.parse(stdout.trim()) as { targets: Record<string, InterleavedResult> }).targets;
 }
 
 /** Starts `bench/fast-upstream.mjs`; returns its base URL. */
@@ -158,6 +207,7 @@ export async function startClawfleet(
       CLAWFLEET_DEFAULT_MODEL: "gpt-4o-mini",
       ...(probeFile ? { BENCH_PROBE_OUT: probeFile } : {}),
       ...(probeFile && process.env.BENCH_PROBE_HEAP ? { BENCH_PROBE_HEAP: `${process.env.BENCH_PROBE_HEAP}/${options.name}` } : {}),
+      ...(process.env.BENCH_PROBE_HEAP_PROMOTED ? { BENCH_PROBE_HEAP_PROMOTED: process.env.BENCH_PROBE_HEAP_PROMOTED } : {}),
     },
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -103,7 +103,7 @@ try {
 const heapFile = process.env.BENCH_PROBE_HEAP;
 let heapRound = 0;
 const session = heapFile ? new Session() : null;
-const startSampling = () => session?.post("HeapProfiler.startSampling", { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+const startSampling = () => session?.post("HeapProfiler.startSampling", { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: process.env.BENCH_PROBE_HEAP_PROMOTED !== "1" });
 if (session) {
   session.connect();
   startSampling();
