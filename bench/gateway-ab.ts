@@ -37,9 +37,10 @@ const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
 const MODES = (process.env.BENCH_MODES ?? "json,stream").split(",") as Array<"json" | "stream">;
 const PROBE = process.env.BENCH_PROBE === "1";
 const METHOD = PROBE || process.env.BENCH_METHOD === "rounds" ? "rounds" : "interleaved";
-const SLOT_MS = Number(process.env.BENCH_SLOT_MS ?? 1000);
-const WARMUP_CYCLES = Number(process.env.BENCH_WARMUP_CYCLES ?? 20);
-const CYCLES = Number(process.env.BENCH_CYCLES ?? 30);
+const SLOT_MS = Number(process.env.BENCH_SLOT_MS ?? 5000);
+const SETTLE_MS = Number(process.env.BENCH_SETTLE_MS ?? 1000);
+const WARMUP_CYCLES = Number(process.env.BENCH_WARMUP_CYCLES ?? 4);
+const CYCLES = Number(process.env.BENCH_CYCLES ?? 8);
 const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean);
 const BUILDS = (process.env.BENCH_BUILDS ?? `this=${ROOT}`).split(",").map((entry) => {
   const name = entry.slice(0, entry.indexOf("="));
@@ -172,7 +173,7 @@ async function measureByRounds(targets: Target[]): Promise<string[]> {
 async function measureInterleaved(targets: Target[]): Promise<string[]> {
   const lines = [
     `machine: ${cpus().length} × ${cpus()[0]?.model ?? "CPU"}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}`,
-    `load: bench/interleave.mjs, turns of ${SLOT_MS} ms at ${RATE} req/s (open loop), ${CONNECTIONS} connections per target, ${WARMUP_CYCLES} warm-up cycles then ${CYCLES} measured (${(CYCLES * SLOT_MS * RATE) / 1000} requests per target and mode, pooled)`,
+    `load: bench/interleave.mjs, turns of ${SLOT_MS} ms at ${RATE} req/s (open loop), ${CONNECTIONS} connections per target, ${WARMUP_CYCLES} warm-up cycles then ${CYCLES} measured (${(CYCLES * (SLOT_MS - SETTLE_MS) * RATE) / 1000} requests per target and mode counted, the first ${SETTLE_MS} ms of each turn not, pooled)`,
   ];
   for (const mode of MODES) {
     const stream = mode === "stream";
@@ -181,7 +182,7 @@ async function measureInterleaved(targets: Target[]): Promise<string[]> {
     process.stderr.write(`${mode}: measuring, ${CYCLES} cycles …\n`);
     const cpuBefore = new Map(targets.map((target) => [target.name, cpuMs(target.pid)]));
     const schedBefore = new Map(targets.map((target) => [target.name, schedstat(target.pid)]));
-    const results = await interleave(targets, stream, { rate: RATE, slotMs: SLOT_MS, cycles: CYCLES, warmupCycles: 0, connections: CONNECTIONS });
+    const results = await interleave(targets, stream, { rate: RATE, slotMs: SLOT_MS, settleMs: SETTLE_MS, cycles: CYCLES, warmupCycles: 0, connections: CONNECTIONS });
     const direct = results.direct as InterleavedResult;
     for (const target of targets) {
       const result = results[target.name] as InterleavedResult;

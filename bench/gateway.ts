@@ -31,9 +31,10 @@ import { cpus, totalmem } from "node:os";
 import { cpuMs, interleave, load, ROOT, rssMiB, startClawfleet, startFloorProxy, startPortkey, startUpstream, stopAll, type InterleavedResult, type LoadResult, type Target } from "./harness.js";
 
 const RATE = Number(process.env.BENCH_RATE ?? 500);
-const SLOT_MS = Number(process.env.BENCH_SLOT_MS ?? 1000);
-const WARMUP_CYCLES = Number(process.env.BENCH_WARMUP_CYCLES ?? 20);
-const CYCLES = Number(process.env.BENCH_CYCLES ?? 30);
+const SLOT_MS = Number(process.env.BENCH_SLOT_MS ?? 5000);
+const SETTLE_MS = Number(process.env.BENCH_SETTLE_MS ?? 1000);
+const WARMUP_CYCLES = Number(process.env.BENCH_WARMUP_CYCLES ?? 4);
+const CYCLES = Number(process.env.BENCH_CYCLES ?? 8);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const MODES = ["json", "stream"] as const;
@@ -56,7 +57,7 @@ try {
     await interleave(targets, stream, { rate: RATE, slotMs: SLOT_MS, cycles: WARMUP_CYCLES, warmupCycles: 0, connections: CONNECTIONS });
     process.stderr.write(`${mode}: measuring, ${CYCLES} cycles …\n`);
     const cpuBefore = new Map(targets.map((target) => [target.name, cpuMs(target.pid)]));
-    const results = await interleave(targets, stream, { rate: RATE, slotMs: SLOT_MS, cycles: CYCLES, warmupCycles: 0, connections: CONNECTIONS });
+    const results = await interleave(targets, stream, { rate: RATE, slotMs: SLOT_MS, settleMs: SETTLE_MS, cycles: CYCLES, warmupCycles: 0, connections: CONNECTIONS });
     for (const target of targets) {
       const result = results[target.name] as InterleavedResult;
       latency.set(`${mode} ${target.name}`, { result, cpuPerRequestMs: (cpuMs(target.pid) - (cpuBefore.get(target.name) ?? 0)) / result.count });
@@ -75,7 +76,7 @@ try {
 
   const lines = [
     `machine: ${cpus().length} × ${cpus()[0]?.model ?? "CPU"}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}`,
-    `load: bench/interleave.mjs (undici, own process), targets in turns of ${SLOT_MS} ms at ${RATE} req/s (open loop), ${WARMUP_CYCLES} warm-up cycles then ${CYCLES} measured (${(CYCLES * SLOT_MS * RATE) / 1000} requests per target and mode, pooled); then ${SECONDS} s closed loop with ${CONNECTIONS} connections for the maximum`,
+    `load: bench/interleave.mjs (undici, own process), targets in turns of ${SLOT_MS} ms at ${RATE} req/s (open loop), ${WARMUP_CYCLES} warm-up cycles then ${CYCLES} measured (${(CYCLES * (SLOT_MS - SETTLE_MS) * RATE) / 1000} requests per target and mode counted, the first ${SETTLE_MS} ms of each turn not, pooled); then ${SECONDS} s closed loop with ${CONNECTIONS} connections for the maximum`,
   ];
   for (const mode of MODES) {
     const direct = (latency.get(`${mode} direct`) as { result: InterleavedResult }).result;

@@ -132,12 +132,13 @@ export interface InterleavedResult {
 
 /**
  * Runs `bench/interleave.mjs` (one generator process; the targets take turns in `slotMs` slots at `rate`
- * requests/s, the order rotating every cycle; `warmupCycles` not counted) and returns each target's pooled figures.
+ * requests/s, the order rotating every cycle; `warmupCycles` and the first `settleMs` of each slot not counted)
+ * and returns each target's pooled figures.
  */
 export async function interleave(
   targets: readonly Target[],
   stream: boolean,
-  options: { rate: number; slotMs: number; cycles: number; warmupCycles: number; connections: number },
+  options: { rate: number; slotMs: number; settleMs?: number; cycles: number; warmupCycles: number; connections: number },
 ): Promise<Record<string, InterleavedResult>> {
   const body = JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "Say hello." }], ...(stream ? { stream: true } : {}) });
   const argument = JSON.stringify({

@@ -5,11 +5,15 @@
 // percentiles are pooled over all of a target's slots (p99 of 15,000 requests is the 150th slowest, not the
 // 40th of one 8 s run). Run as its own process so its work does not share the measuring script's event loop.
 //
-// Argument: JSON {targets: [{name, url, headers}], path, body, rate, slotMs, cycles, warmupCycles, connections}.
+// Argument: JSON {targets: [{name, url, headers}], path, body, rate, slotMs, settleMs?, cycles, warmupCycles,
+// connections}.
 // - Each cycle gives every target one slot of `slotMs`; within a slot requests start at `rate` per second,
 //   open loop (request k at slotStart + k / rate, whatever the answers do; latency is measured from that
 //   scheduled start, so queueing inside a target cannot hide: no coordinated omission).
-// - The first `warmupCycles` cycles are sent but not counted (connections, JIT, the server's caches).
+// - The first `warmupCycles` cycles are sent but not counted (connections, JIT, the server's caches), nor are
+//   the requests of the first `settleMs` (default 0) of every slot: a server that sat idle while the others had
+//   their turns starts its turn with cold CPU caches and, after more than its keep-alive timeout, with new
+//   connections, which a server under steady load does not have.
 // Prints one JSON line: {elapsedSeconds, targets: {<name>: {count, errors, non2xx, p50, p90, p99, p999, max,
 // halves: [p99 of even cycles, p99 of odd cycles], lagP50, lagP99, overhead?}}} (latencies in ms). `halves` shows
 // how stable the pooled p99 is; `lag*` is the generator's own lateness (handed to undici minus scheduled: part
@@ -54,6 +58,7 @@ async function one(target, scheduledMs, counted, half) {
 }
 
 const intervalMs = 1000 / options.rate;
+const settleMs = options.settleMs ?? 0;
 const perSlot = Math.round((options.slotMs / 1000) * options.rate);
 const startedMs = performance.now();
 const inFlight = new Set();
@@ -78,8 +83,8 @@ await new Promise((resolve) => {
       const slotStart = startedMs + slotIndex * options.slotMs;
       // Requests 0 … due-1 of this slot are scheduled at or before now.
       const due = Math.min(perSlot, Math.floor((now - slotStart) / intervalMs) + 1);
-      const counted = slot.cycle >= options.warmupCycles;
       for (; sentInSlot < due; sentInSlot += 1) {
+        const counted = slot.cycle >= options.warmupCycles && sentInSlot * intervalMs >= settleMs;
         const promise = one(slot.target, slotStart + sentInSlot * intervalMs, counted, slot.cycle % 2).finally(() => inFlight.delete(promise));
         inFlight.add(promise);
       }
