@@ -209,6 +209,7 @@ export async function startClawfleet(
       ...(probeFile ? { BENCH_PROBE_OUT: probeFile } : {}),
       ...(probeFile && process.env.BENCH_PROBE_HEAP ? { BENCH_PROBE_HEAP: `${process.env.BENCH_PROBE_HEAP}/${options.name}` } : {}),
       ...(process.env.BENCH_PROBE_HEAP_PROMOTED ? { BENCH_PROBE_HEAP_PROMOTED: process.env.BENCH_PROBE_HEAP_PROMOTED } : {}),
+      ...(process.env.BENCH_PROBE_LIGHT ? { BENCH_PROBE_LIGHT: process.env.BENCH_PROBE_LIGHT } : {}),
     },
     stdio: ["ignore", "pipe", "pipe"],
   });

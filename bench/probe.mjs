@@ -6,6 +6,9 @@
 //     outside a transaction: start as epoch ms, duration),
 //   - event-loop stalls seen by a 1 ms interval (gap − 1 ms > 1 ms: start, duration).
 // On SIGUSR2 it writes everything since the previous SIGUSR2 as one JSON line to $BENCH_PROBE_OUT and resets.
+// BENCH_PROBE_LIGHT=1 leaves out the two 1 ms timers (loop-delay histogram and stall detector): they keep the
+// event loop from ever sleeping, which changes how this VM schedules the server; GC pauses and SQLite calls are
+// still recorded.
 // Epoch times come from performance.timeOrigin + performance.now(), as in bench/load.mjs, so slow requests
 // can be matched against pauses.
 import { appendFileSync, writeFileSync } from "node:fs";
@@ -37,15 +40,16 @@ http.Server.prototype.emit = function timedEmit(event, request, response) {
   }
   return emit.apply(this, arguments);
 };
+const light = process.env.BENCH_PROBE_LIGHT === "1";
 const histogram = monitorEventLoopDelay({ resolution: 1 });
-histogram.enable();
+if (!light) histogram.enable();
 
 new PerformanceObserver((list) => {
   for (const entry of list.getEntries()) gc.push({ at: performance.timeOrigin + entry.startTime, ms: entry.duration, kind: kinds[entry.detail?.kind] ?? String(entry.detail?.kind) });
 }).observe({ entryTypes: ["gc"] });
 
 let last = performance.now();
-setInterval(() => {
+if (!light) setInterval(() => {
   const now = performance.now();
   if (now - last > 2) stalls.push({ at: performance.timeOrigin + last, ms: now - last - 1 });
   last = now;
