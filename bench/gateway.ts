@@ -8,27 +8,33 @@
  *               BENCH_POLICY_CONFIG: far above the load, so every call is charged and none refused), routing
  *               with retries and circuit breaker, pass-through, usage + cost records, metrics,
  *   portkey   — Portkey's open-source gateway 1.15.2 (@hono/node-server 1.13.5), routed with
- *               `x-portkey-provider: openai` and `x-portkey-custom-host`.
+ *               `x-portkey-provider: openai` and `x-portkey-custom-host`,
+ *   nginx     — when Debian's nginx is installed (`apt-get install nginx-light`): a reverse proxy written in C,
+ *               one worker, keep-alive both ways; what this machine charges for a proxy that costs almost no
+ *               CPU (a reference, like the floor: neither is a gateway).
  *
  * Latency (per mode): ONE load generator (`bench/interleave.mjs`, its own process) gives the targets turns of
- * BENCH_SLOT_MS (default 1000) at a fixed BENCH_RATE (default 500) requests/s, open loop (latency from the
+ * BENCH_SLOT_MS (default 5000) at a fixed BENCH_RATE (default 500) requests/s, open loop (latency from the
  * scheduled start, so queueing cannot hide), the order rotating every cycle, so every target is measured over the
- * same stretch of time and a slow spell of this shared VM lands on all of them alike. BENCH_WARMUP_CYCLES (default
- * 20; JSON and SSE each) are sent first and not counted — V8 keeps compiling the gateways' hot code on its helper
- * threads for the first ~20 s of traffic, and a gateway is measured as it runs for hours, warm —, then
- * BENCH_CYCLES (default 30) are measured: 15,000 requests per target and mode, percentiles pooled over all of them.
- * "Added" is the target's percentile minus the direct percentile of the same run (p99 minus p99, not the p99 of
- * differences). Printed beside: the p99 of the even and of the odd cycles (how far the pooled p99 can be
- * trusted), p99.9, Clawfleet's own `x-clawfleet-overhead-ms` header (time inside the gateway, upstream excluded),
- * the generator's own lateness, and each server's CPU time per request (all its threads, from /proc; a server
- * idles outside its turns). Then the maximum requests/s at BENCH_CONNECTIONS (default 32) connections (closed
- * loop, BENCH_SECONDS (default 8) per target and mode, `bench/load.mjs`) and each server's RSS afterwards.
- * Bounded: fixed cycles, rates and durations (about 9 minutes). Portkey is installed into bench/portkey on first
+ * same stretch of time and a slow spell of this shared VM lands on all of them alike. The first BENCH_SETTLE_MS
+ * (default 1000) of each turn are sent but not counted: a server that sat idle during the others' turns starts
+ * with cold caches and, past its keep-alive timeout, new connections, which a server under steady load does not
+ * have. BENCH_WARMUP_CYCLES (default 4, i.e. 20 s of traffic per target; JSON and SSE each) are not counted —
+ * V8 compiles the gateways' hot code on its helper threads for the first ~20 s, and a gateway is measured as it
+ * runs for hours, warm —, then BENCH_CYCLES (default 8) are: 16,000 requests per target and mode, percentiles
+ * pooled over all of them. "Added" is the target's percentile minus the direct percentile of the same run (p99
+ * minus p99, not the p99 of differences). Printed beside: the p99 of the even and of the odd cycles (how far the
+ * pooled p99 can be trusted), p99.9, Clawfleet's own `x-clawfleet-overhead-ms` header (time inside the gateway,
+ * upstream excluded), the generator's own lateness, and each server's CPU time per request (all its threads, from
+ * /proc, over the measured cycles; a server idles outside its turns). Then the maximum requests/s at
+ * BENCH_CONNECTIONS (default 32) connections (closed loop, BENCH_SECONDS (default 8) per target and mode,
+ * `bench/load.mjs`) and each server's RSS afterwards.
+ * Bounded: fixed cycles, rates and durations (about 10 minutes). Portkey is installed into bench/portkey on first
  * run. Before/after comparisons of builds: `bench/gateway-ab.ts`.
  */
 import type { ChildProcess } from "node:child_process";
 import { cpus, totalmem } from "node:os";
-import { cpuMs, interleave, load, ROOT, rssMiB, startClawfleet, startFloorProxy, startPortkey, startUpstream, stopAll, type InterleavedResult, type LoadResult, type Target } from "./harness.js";
+import { cpuMs, interleave, load, ROOT, rssMiB, startClawfleet, startFloorProxy, startNginx, startPortkey, startUpstream, stopAll, type InterleavedResult, type LoadResult, type Target } from "./harness.js";
 
 const RATE = Number(process.env.BENCH_RATE ?? 500);
 const SLOT_MS = Number(process.env.BENCH_SLOT_MS ?? 5000);
@@ -48,7 +54,8 @@ try {
   const clawfleet = await startClawfleet(children, { name: "clawfleet", buildRoot: ROOT, port: port + 1, upstreamUrl: upstream.url, probe: false });
   dataDirs.push(clawfleet.dataDir);
   const portkey = await startPortkey(children, port + 2, upstream.url);
-  const targets: Target[] = [{ name: "direct", url: upstream.url, headers: { authorization: "Bearer sk-bench" }, pid: upstream.pid }, floor, clawfleet, portkey];
+  const nginx = await startNginx(children, dataDirs, port + 3, upstream.url);
+  const targets: Target[] = [{ name: "direct", url: upstream.url, headers: { authorization: "Bearer sk-bench" }, pid: upstream.pid }, ...(nginx ? [nginx] : []), floor, clawfleet, portkey];
 
   const latency = new Map<string, { result: InterleavedResult; cpuPerRequestMs: number }>();
   for (const mode of MODES) {

@@ -241,6 +241,44 @@ export async function startFloorProxy(children: ChildProcess[], upstreamUrl: str
   return { name: "floor", url: `http://127.0.0.1:${port}`, headers: { authorization: "Bearer sk-bench" }, pid: proxy.pid ?? 0 };
 }
 
+/**
+ * Starts nginx (Debian's `nginx-light`, when installed) as a plain reverse proxy in front of the upstream: one
+ * worker, keep-alive both ways, no buffering. A proxy written in C on the same machine: what this VM charges for
+ * one more process and two more loopback hops when the proxy itself costs almost no CPU. Returns null (and says
+ * so) when nginx is not installed. Its prefix, config and logs live in a temporary directory.
+ */
+export async function startNginx(children: ChildProcess[], dataDirs: string[], port: number, upstreamUrl: string): Promise<Target | null> {
+  const binary = ["/usr/sbin/nginx", "/usr/bin/nginx"].find((candidate) => existsSync(candidate));
+  if (!binary) {
+    process.stderr.write("nginx reference skipped: nginx is not installed (apt-get install nginx-light)\n");
+    return null;
+  }
+  const prefix = mkdtempSync(path.join(tmpdir(), "cfg-nginx-"));
+  dataDirs.push(prefix);
+  const upstream = new URL(upstreamUrl);
+  writeFileSync(
+    path.join(prefix, "nginx.conf"),
+    [
+      "worker_processes 1;",
+      `pid ${prefix}/nginx.pid;`,
+      `error_log ${prefix}/error.log warn;`,
+      "events { worker_connections 1024; }",
+      "http {",
+      "  access_log off;",
+      `  client_body_temp_path ${prefix}/body; proxy_temp_path ${prefix}/proxy; fastcgi_temp_path ${prefix}/fastcgi; uwsgi_temp_path ${prefix}/uwsgi; scgi_temp_path ${prefix}/scgi;`,
+      `  upstream fake { server ${upstream.hostname}:${upstream.port}; keepalive 128; }`,
+      `  server { listen 127.0.0.1:${port}; keepalive_timeout 60s; keepalive_requests 1000000;`,
+      "    location / { proxy_pass http://fake; proxy_http_version 1.1; proxy_set_header Connection \"\"; proxy_buffering off; } }",
+      "}",
+    ].join("\n"),
+  );
+  const nginx = spawn(binary, ["-p", prefix, "-c", path.join(prefix, "nginx.conf"), "-g", "daemon off; master_process off;"], { stdio: ["ignore", "pipe", "pipe"] });
+  children.push(nginx);
+  const url = `http://127.0.0.1:${port}`;
+  await waitForHttp(url, 10_000);
+  return { name: "nginx", url, headers: { authorization: "Bearer sk-bench" }, pid: nginx.pid ?? 0 };
+}
+
 /** Installs Portkey's gateway into bench/portkey if missing and starts it; returns its target. */
 export async function startPortkey(children: ChildProcess[], port: number, upstreamUrl: string): Promise<Target> {
   const portkeyDirectory = path.join(BENCH_DIR, "portkey");
