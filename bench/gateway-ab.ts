@@ -201,6 +201,7 @@ async function measureInterleaved(targets: Target[]): Promise<string[]> {
           target.name === "direct" ? "" : `cpu/req ${cpuPerRequest.toFixed(3)} ms`,
           `RSS ${rssMiB(target.pid).toFixed(0)} MiB`,
           `gen lag p99 ${result.lagP99.toFixed(3)}`,
+          result.heldBackMs >= 100 ? `held next turns back ${(result.heldBackMs / 1000).toFixed(1)} s` : "",
           result.errors + result.non2xx > 0 ? `ERRORS ${result.errors + result.non2xx}` : "",
         ]
           .filter(Boolean)

@@ -16,10 +16,11 @@
  * Latency (per mode): ONE load generator (`bench/interleave.mjs`, its own process) gives the targets turns of
  * BENCH_SLOT_MS (default 5000) at a fixed BENCH_RATE (default 500) requests/s, open loop (latency from the
  * scheduled start, so queueing cannot hide), the order rotating every cycle, so every target is measured over the
- * same stretch of time and a slow spell of this shared VM lands on all of them alike. The first BENCH_SETTLE_MS
- * (default 1000) of each turn are sent but not counted: a server that sat idle during the others' turns starts
- * with cold caches and, past its keep-alive timeout, new connections, which a server under steady load does not
- * have. BENCH_WARMUP_CYCLES (default 4, i.e. 20 s of traffic per target; JSON and SSE each) are not counted —
+ * same stretch of time and a slow spell of this shared VM lands on all of them alike; a target that cannot keep up
+ * (Portkey, on a slow host) holds the next turn back until its backlog is answered, so its overload is not charged
+ * to whoever comes next (the line says how long). The first BENCH_SETTLE_MS (default 1000) of each turn are sent
+ * but not counted: a server that sat idle during the others' turns starts with cold caches and, past its
+ * keep-alive timeout, new connections, which a server under steady load does not have. BENCH_WARMUP_CYCLES (default 4, i.e. 20 s of traffic per target; JSON and SSE each) are not counted —
  * V8 compiles the gateways' hot code on its helper threads for the first ~20 s, and a gateway is measured as it
  * runs for hours, warm —, then BENCH_CYCLES (default 8) are: 16,000 requests per target and mode, percentiles
  * pooled over all of them. "Added" is the target's percentile minus the direct percentile of the same run (p99
@@ -29,7 +30,7 @@
  * /proc, over the measured cycles; a server idles outside its turns). Then the maximum requests/s at
  * BENCH_CONNECTIONS (default 32) connections (closed loop, BENCH_SECONDS (default 8) per target and mode,
  * `bench/load.mjs`) and each server's RSS afterwards.
- * Bounded: fixed cycles, rates and durations (about 10 minutes). Portkey is installed into bench/portkey on first
+ * Bounded: fixed cycles, rates and durations (about 12 minutes). Portkey is installed into bench/portkey on first
  * run. Before/after comparisons of builds: `bench/gateway-ab.ts`.
  */
 import type { ChildProcess } from "node:child_process";
@@ -103,6 +104,7 @@ try {
           `max ${max.requestsPerSecond.toFixed(0).padStart(6)} req/s`,
           `RSS ${rssMiB(target.pid).toFixed(0).padStart(4)} MiB`,
           `generator lag p99 ${result.lagP99.toFixed(3)} ms`,
+          result.heldBackMs >= 100 ? `held the next turns back ${(result.heldBackMs / 1000).toFixed(1)} s (could not keep up)` : "",
         ]
           .filter(Boolean)
           .join("  "),

@@ -127,6 +127,8 @@ export interface InterleavedResult {
   halves: [number, number];
   lagP50: number;
   lagP99: number;
+  /** How long, in all, this target's unanswered backlog held the next target's turn back (ms; 0 when it kept up). */
+  heldBackMs: number;
   overhead?: { p50: number; p90: number; p99: number; max: number };
 }
 

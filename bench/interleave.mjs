@@ -2,11 +2,11 @@
 // targets take turns in short slots (default 1 s) at the same open-loop rate, the order rotating every cycle. Every
 // target is thus measured across the same stretch of wall-clock time, so a slow spell of the machine (this VM
 // descheduling a vCPU, another tenant's job) lands on all of them alike instead of on whichever ran then; the
-// percentiles are pooled over all of a target's slots (p99 of 15,000 requests is the 150th slowest, not the
+// percentiles are pooled over all of a target's slots (p99 of 16,000 requests is the 160th slowest, not the
 // 40th of one 8 s run). Run as its own process so its work does not share the measuring script's event loop.
 //
-// Argument: JSON {targets: [{name, url, headers}], path, body, rate, slotMs, settleMs?, cycles, warmupCycles,
-// connections}.
+// Argument: JSON {targets: [{name, url, headers}], path, body, rate, slotMs, settleMs?, drainLimitMs?, cycles,
+// warmupCycles, connections}.
 // - Each cycle gives every target one slot of `slotMs`; within a slot requests start at `rate` per second,
 //   open loop (request k at slotStart + k / rate, whatever the answers do; latency is measured from that
 //   scheduled start, so queueing inside a target cannot hide: no coordinated omission).
@@ -15,9 +15,10 @@
 //   their turns starts its turn with cold CPU caches and, after more than its keep-alive timeout, with new
 //   connections, which a server under steady load does not have.
 // Prints one JSON line: {elapsedSeconds, targets: {<name>: {count, errors, non2xx, p50, p90, p99, p999, max,
-// halves: [p99 of even cycles, p99 of odd cycles], lagP50, lagP99, overhead?}}} (latencies in ms). `halves` shows
-// how stable the pooled p99 is; `lag*` is the generator's own lateness (handed to undici minus scheduled: part
-// of every target's latency); `overhead` is the distribution of the `x-clawfleet-overhead-ms` answer header.
+// halves: [p99 of even cycles, p99 of odd cycles], lagP50, lagP99, heldBackMs, overhead?}}} (latencies in ms).
+// `halves` shows how stable the pooled p99 is; `lag*` is the generator's own lateness (handed to undici minus
+// scheduled: part of every target's latency); `heldBackMs`, how long the target's backlog delayed the next turn
+// (below); `overhead` is the distribution of the `x-clawfleet-overhead-ms` answer header.
 import { performance } from "node:perf_hooks";
 import { Pool } from "undici";
 
@@ -31,6 +32,7 @@ const state = options.targets.map((target) => ({
   overheads: [],
   errors: 0,
   non2xx: 0,
+  heldBackMs: 0,
 }));
 
 async function one(target, scheduledMs, counted, half) {
@@ -68,9 +70,16 @@ const slots = [];
 for (let cycle = 0; cycle < totalCycles; cycle += 1) {
   for (let index = 0; index < state.length; index += 1) slots.push({ cycle, target: state[(index + cycle) % state.length] });
 }
+// A target that cannot keep up builds a backlog; were the next turn to start on time, that backlog would still be
+// burning CPU during another target's turn and charge it the overloaded target's cost. So a turn starts at the
+// nominal end of the one before or once all of that turn's requests are answered, whichever is later (at most
+// `drainLimitMs` later, default 10 s); the time a target held the next turn back is reported as its `heldBackMs`.
+const drainLimitMs = options.drainLimitMs ?? 10_000;
 await new Promise((resolve) => {
   let slotIndex = 0;
   let sentInSlot = 0;
+  let slotStart = startedMs;
+  let turn = { pending: 0, lastAnsweredMs: 0 };
   const timer = setInterval(() => {
     const now = performance.now();
     for (;;) {
@@ -80,18 +89,31 @@ await new Promise((resolve) => {
         resolve();
         return;
       }
-      const slotStart = startedMs + slotIndex * options.slotMs;
       // Requests 0 … due-1 of this slot are scheduled at or before now.
       const due = Math.min(perSlot, Math.floor((now - slotStart) / intervalMs) + 1);
       for (; sentInSlot < due; sentInSlot += 1) {
         const counted = slot.cycle >= options.warmupCycles && sentInSlot * intervalMs >= settleMs;
-        const promise = one(slot.target, slotStart + sentInSlot * intervalMs, counted, slot.cycle % 2).finally(() => inFlight.delete(promise));
+        const current = turn;
+        current.pending += 1;
+        const promise = one(slot.target, slotStart + sentInSlot * intervalMs, counted, slot.cycle % 2).finally(() => {
+          inFlight.delete(promise);
+          current.pending -= 1;
+          current.lastAnsweredMs = performance.now();
+        });
         inFlight.add(promise);
       }
       if (sentInSlot < perSlot) return;
+      const nominalEndMs = slotStart + options.slotMs;
+      if (now < nominalEndMs) return;
+      const drained = turn.pending === 0;
+      if (!drained && now < nominalEndMs + drainLimitMs) return;
+      const nextStart = drained ? Math.max(nominalEndMs, turn.lastAnsweredMs) : now;
+      slot.target.heldBackMs += nextStart - nominalEndMs;
       slotIndex += 1;
       sentInSlot = 0;
-      if (startedMs + slotIndex * options.slotMs > now) return;
+      slotStart = nextStart;
+      turn = { pending: 0, lastAnsweredMs: 0 };
+      if (slotStart > now) return;
     }
   }, 1);
 });
@@ -116,6 +138,7 @@ for (const target of state) {
     halves: target.byHalf.map((values) => at(sorted(values), 0.99)),
     lagP50: at(lag, 0.5),
     lagP99: at(lag, 0.99),
+    heldBackMs: target.heldBackMs,
     ...(overhead.length > 0 ? { overhead: { p50: at(overhead, 0.5), p90: at(overhead, 0.9), p99: at(overhead, 0.99), max: overhead.at(-1) } } : {}),
   };
   await target.pool.close();
