@@ -194,7 +194,7 @@ async function measureInterleaved(targets: Target[]): Promise<string[]> {
           mode.padEnd(6),
           target.name.padEnd(8),
           `p50 ${result.p50.toFixed(3)}`,
-          `p99 ${result.p99.toFixed(3)} (${result.halves.map((value) => value.toFixed(2)).join("/")})`,
+          `p99 ${result.p99.toFixed(3)} (${result.halves.map((value) => (value ?? Number.NaN).toFixed(2)).join("/")})`,
           `p99.9 ${result.p999.toFixed(2)}`,
           target.name === "direct" ? "" : `added p50 ${(result.p50 - direct.p50).toFixed(3)} p99 ${(result.p99 - direct.p99).toFixed(3)}`,
           result.overhead ? `overhead hdr p50 ${result.overhead.p50.toFixed(3)} p99 ${result.overhead.p99.toFixed(3)}` : "",

@@ -96,7 +96,7 @@ try {
           mode.padEnd(6),
           target.name.padEnd(9),
           `p50 ${result.p50.toFixed(3).padStart(7)} ms`,
-          `p99 ${result.p99.toFixed(3).padStart(7)} ms (halves ${result.halves.map((value) => value.toFixed(2)).join(" / ")})`,
+          `p99 ${result.p99.toFixed(3).padStart(7)} ms (halves ${result.halves.map((value) => (value ?? Number.NaN).toFixed(2)).join(" / ")})`,
           `p99.9 ${result.p999.toFixed(2)} ms`,
           target.name === "direct" ? "added —" : `added p50 ${(result.p50 - direct.p50).toFixed(3)} p99 ${(result.p99 - direct.p99).toFixed(3)} ms`,
           result.overhead ? `overhead header p50 ${result.overhead.p50.toFixed(3)} p99 ${result.overhead.p99.toFixed(3)} ms` : "",

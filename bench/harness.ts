@@ -102,15 +102,23 @@ export async function load(target: Target, stream: boolean, options: { rate?: nu
     ...(options.rate ? { rate: options.rate } : {}),
     ...(options.detail ? { detail: options.detail } : {}),
   });
-  // Asynchronous, so the measuring script's own timers keep running (no spawnSync).
-  const child = spawn(process.execPath, [path.join(BENCH_DIR, "load.mjs"), argument], { stdio: ["ignore", "pipe", "pipe"] });
+  return JSON.parse(await runGenerator("load.mjs", argument)) as LoadResult;
+}
+
+/**
+ * Runs one of the load generators (`bench/<script>`, its own node process) with its JSON argument and returns what
+ * it printed on stdout. Asynchronous, so the measuring script's own timers keep running (no spawnSync).
+ * @throws Error with the generator's stderr when it exits non-zero.
+ */
+async function runGenerator(script: string, argument: string): Promise<string> {
+  const child = spawn(process.execPath, [path.join(BENCH_DIR, script), argument], { stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
   const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
-  if (code !== 0) throw new Error(`load generator failed: ${stderr}`);
-  return JSON.parse(stdout.trim()) as LoadResult;
+  if (code !== 0) throw new Error(`load generator ${script} failed: ${stderr}`);
+  return stdout.trim();
 }
 
 /** One target's figures from an interleaved run (`bench/interleave.mjs`), latencies in ms. */
@@ -123,8 +131,8 @@ export interface InterleavedResult {
   p99: number;
   p999: number;
   max: number;
-  /** p99 of the even and of the odd cycles: how far the pooled p99 can be trusted. */
-  halves: [number, number];
+  /** p99 of the even and of the odd cycles: how far the pooled p99 can be trusted (null: no such cycle was run). */
+  halves: [number | null, number | null];
   lagP50: number;
   lagP99: number;
   /** How long, in all, this target's unanswered backlog held the next target's turn back (ms; 0 when it kept up). */
@@ -149,14 +157,7 @@ export async function interleave(
     body,
     ...options,
   });
-  const child = spawn(process.execPath, [path.join(BENCH_DIR, "interleave.mjs"), argument], { stdio: ["ignore", "pipe", "pipe"] });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
-  if (code !== 0) throw new Error(`interleaved load generator failed: ${stderr}`);
-  return (JSON.parse(stdout.trim()) as { targets: Record<string, InterleavedResult> }).targets;
+  return (JSON.parse(await runGenerator("interleave.mjs", argument)) as { targets: Record<string, InterleavedResult> }).targets;
 }
 
 /** Starts `bench/fast-upstream.mjs`; returns its base URL. */
