@@ -1,5 +1,5 @@
 // Interleaved load generator for the gateway benchmarks: ONE process, one keep-alive pool per target, and the
-// targets take turns in short slots (default 1 s) at the same open-loop rate, the order rotating every cycle. Every
+// targets take turns in slots (bench:gateway: 5 s) at the same open-loop rate, the order rotating every cycle. Every
 // target is thus measured across the same stretch of wall-clock time, so a slow spell of the machine (this VM
 // descheduling a vCPU, another tenant's job) lands on all of them alike instead of on whichever ran then; the
 // percentiles are pooled over all of a target's slots (p99 of 16,000 requests is the 160th slowest, not the
