@@ -13,8 +13,9 @@
  * mark-compacts, each ~35 ms of marking on the event loop plus a pause of several ms (docs/benchmarks.md).
  *
  * Not a full replacement: the signal cannot be given to `AbortSignal.any` (which needs Node's internals) or to
- * `fetch` (which checks the class). Code that needs either wraps it in a real `AbortController` (see the
- * Bedrock adapter) with {@link forwardAbort}.
+ * `fetch` (which checks the class). To abort one controller when another signal aborts (what `AbortSignal.any`
+ * is used for), use {@link forwardAbort}, as the routing attempts and the Bedrock adapter do; code that needs a
+ * real `AbortSignal` forwards into a Node `AbortController` the same way.
  */
 
 /** The signal of a {@link CallAbortController}: an `AbortSignal` to every consumer that checks its shape. */
@@ -53,7 +54,7 @@ export class CallAbortController {
  * that stops forwarding; call it when the operation `target` guards has finished, so `source` keeps no reference
  * to it.
  */
-export function forwardAbort(source: AbortSignal, target: AbortController): () => void {
+export function forwardAbort(source: AbortSignal, target: { abort(reason?: unknown): void }): () => void {
   if (source.aborted) {
     target.abort(source.reason);
     return () => undefined;

@@ -10,8 +10,8 @@ import { Pool } from "undici";
 import { principalOf } from "../auth/identity-chain.js";
 import { REPLICA_ASSERTION_HEADER, type AssertedPrincipal, type ReplicaAssertions } from "../auth/replica-assertion.js";
 import { ClawfleetError } from "../contracts/errors.js";
-import { callerResponseHeaders } from "./headers.js";
 import { CallAbortController } from "../http/call-abort.js";
+import { callerResponseHeaders } from "./headers.js";
 import { isUnreachable } from "./upstream-pool.js";
 
 /** Header naming the replica that forwarded a request. */

@@ -11,6 +11,7 @@ import type { KeyUsageRecorder } from "../auth/authenticate.js";
 import type { AuditLog } from "../contracts/governance.js";
 import { ClawfleetError } from "../contracts/errors.js";
 import type { SnapshotPublisher } from "../control/snapshot.js";
+import { CallAbortController } from "../http/call-abort.js";
 import type { RuntimeManager } from "../runtime/manager.js";
 import type { RuntimeOwnership } from "../runtime/ownership.js";
 import { FORWARDED_BY_HEADER, type ReplicaForwarder } from "./replica-forward.js";
@@ -19,7 +20,6 @@ import { assertedClientOf, type IdentityChain } from "../auth/identity-chain.js"
 import { authorizeIngressCaller, type IngressCaller } from "./tenant-access.js";
 import { trustedProxyHeaders } from "./trusted-proxy.js";
 import { isUnreachable, type RuntimeClientPool } from "./upstream-pool.js";
-import { CallAbortController } from "../http/call-abort.js";
 import { proxyWebSocket } from "./websocket-proxy.js";
 import { isDirectToolPath } from "./direct-tool-invocation.js";
 import { runtimeTarget, type RuntimeTarget } from "./runtime-paths.js";

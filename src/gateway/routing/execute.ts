@@ -12,7 +12,7 @@
  */
 import { setTimeout as delay } from "node:timers/promises";
 import { ClawfleetError, type ErrorCode, isClawfleetError } from "../../contracts/errors.js";
-import { CallAbortController } from "../../http/call-abort.js";
+import { CallAbortController, forwardAbort } from "../../http/call-abort.js";
 import type { ProviderCallContext } from "../../contracts/provider.js";
 import { type BreakerPermit, type CircuitBreakerRegistry, breakerKey } from "./circuit-breaker.js";
 import type { RandomSource } from "./load-balance.js";
@@ -158,8 +158,7 @@ export async function execute<Result>(plan: RoutePlan, attempt: AttemptFunction<
     attemptNumber += 1;
     const key = breakerKey(target);
     const controller = new CallAbortController();
-    const onCallerAbort = () => controller.abort(signal?.reason);
-    signal?.addEventListener("abort", onCallerAbort, { once: true });
+    const stopForwarding = signal ? forwardAbort(signal, controller) : undefined;
     const deadlineMs = attemptDeadlineMs(target);
     // Created only when the timer fires: building an Error captures a stack trace, too dear for every call.
     let timeoutError: ClawfleetError | undefined;
@@ -216,7 +215,7 @@ export async function execute<Result>(plan: RoutePlan, attempt: AttemptFunction<
       return { kind: "success", value, deferred: report !== undefined };
     } catch (error) {
       cancelTimer();
-      signal?.removeEventListener("abort", onCallerAbort);
+      stopForwarding?.();
       if (report) report.settled = true;
       if (signal?.aborted) return { kind: "aborted", reason: signal.reason };
       if (!controller.signal.aborted) controller.abort(error);
