@@ -22,6 +22,7 @@ import type { PlatformRole } from "../contracts/identity.js";
 import { resolveSession, sha256Hex, type IdentityChain } from "./identity-chain.js";
 import { grantsFromClaims } from "./identity/principal.js";
 import { PUBLIC_ROUTE } from "../http/route-auth-check.js";
+import { requestCookie } from "./request-cookies.js";
 
 /** Options of {@link registerBrowserLogin} (from `auth.browserLogin` + `auth.publicOrigin`). */
 export interface BrowserLoginOptions {
@@ -105,7 +106,7 @@ export async function registerBrowserLogin(app: FastifyInstance, options: Browse
 
   app.get<{ Querystring: Record<string, string | undefined> }, typeof PUBLIC_ROUTE>("/auth/callback", { config: PUBLIC_ROUTE }, async function finishLogin(request: FastifyRequest<{ Querystring: Record<string, string | undefined> }>, reply: FastifyReply) {
     const state = request.query.state;
-    const boundState = request.cookies[LOGIN_COOKIE];
+    const boundState = requestCookie(request, LOGIN_COOKIE);
     if (typeof state !== "string" || boundState === undefined || !timingSafeEqual(Buffer.from(sha256Hex(state), "hex"), Buffer.from(sha256Hex(boundState), "hex"))) {
       throw new ClawfleetError("CF_LOGIN_FAILED", "login state does not match this browser; start again at /auth/login", { details: { reason: "state_mismatch" } });
     }
@@ -134,7 +135,7 @@ export async function registerBrowserLogin(app: FastifyInstance, options: Browse
     await identity.syncClaimMemberships(user.id, grants.memberships);
 
     // Never adopt a session id the browser brought: revoke it (if it was a real one) and issue a fresh one.
-    const previous = request.cookies[cookieName];
+    const previous = requestCookie(request, cookieName);
     if (previous) await identity.revokeSession(sha256Hex(previous), now());
     const sessionId = random();
     await identity.createSession({
@@ -153,7 +154,7 @@ export async function registerBrowserLogin(app: FastifyInstance, options: Browse
   });
 
   app.get("/auth/session", async function showSession(request: FastifyRequest, reply: FastifyReply) {
-    const cookie = request.cookies[cookieName];
+    const cookie = requestCookie(request, cookieName);
     if (!cookie) throw new ClawfleetError("CF_AUTH_MISSING", "not signed in; log in at /auth/login");
     const { principal, csrfToken } = await resolveSession(chain.options, cookie);
     if (principal.kind !== "user") throw new ClawfleetError("CF_INTERNAL", "internal: a session resolved to a non-user");

@@ -22,7 +22,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { FastifyRequest } from "fastify";
-import type {} from "@fastify/cookie";
+import { requestCookie } from "./request-cookies.js";
 import { ClawfleetError, isClawfleetError } from "../contracts/errors.js";
 import type { IdentityRepository, PlatformRole, TenantRole, UserRecord } from "../contracts/identity.js";
 import type { SnapshotPublisher } from "../control/snapshot.js";
@@ -199,7 +199,7 @@ export function createSessionStep(options: IdentityChainOptions): IdentityStep {
   const session = options.session;
   return async function sessionStep(request) {
     if (!session) return null;
-    const cookie = request.cookies?.[session.cookieName];
+    const cookie = requestCookie(request, session.cookieName);
     if (cookie === undefined || cookie === "") return null;
     const resolved = await resolveSession(options, cookie);
     const isUpgrade = (request.headers.upgrade ?? "").toLowerCase() === "websocket";

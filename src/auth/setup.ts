@@ -107,7 +107,8 @@ export async function setUpIdentity(
   const clientSecret = browserLogin?.clientSecretEnv ? dependencies.env[browserLogin.clientSecretEnv] : undefined;
   if (browserLogin?.clientSecretEnv && !clientSecret) throw new ClawfleetError("CF_CONFIG_INVALID", `auth.browserLogin.clientSecretEnv: ${browserLogin.clientSecretEnv} is not set`);
 
-  await app.register(fastifyCookie);
+  // hook: false — cookies are parsed only where read (request-cookies.ts), not on every request.
+  await app.register(fastifyCookie, { hook: false });
   const replicaAssertions = new ReplicaAssertions(replicaAssertionKey({ replicaSecret: dependencies.replicaSecret, adminToken: dependencies.adminToken }), dependencies.selfUrl, dependencies.now);
   const chain = createIdentityChain({
     replicaAssertions,

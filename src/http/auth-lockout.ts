@@ -12,7 +12,7 @@
  * The source address is Fastify's `request.ip`: the socket's peer, or the client named in `X-Forwarded-For`
  * only when the peer is one of `server.trustedProxies` (proxy-addr rules). Loopback is exempt by default.
  */
-import type { FastifyRequest } from "fastify";
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from "fastify";
 import { ClawfleetError } from "../contracts/errors.js";
 import type { SharedState } from "../contracts/shared-state.js";
 import type { Logger } from "../observability/logger.js";
@@ -103,16 +103,16 @@ export class AuthLockout {
   }
 
   /**
-   * The `onRequest` hook refusing locked-out addresses.
-   * @throws ClawfleetError CF_AUTH_LOCKED_OUT (429, `retryAfterSeconds` until the lockout ends).
+   * The `onRequest` hook refusing locked-out addresses (callback style: no promise per request).
+   * Fails the request with ClawfleetError CF_AUTH_LOCKED_OUT (429, `retryAfterSeconds` until the lockout ends).
    */
   hook() {
-    return async (request: FastifyRequest): Promise<void> => {
-      if (this.locked.size === 0 || this.exempt(request.ip)) return;
+    return (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void => {
+      if (this.locked.size === 0 || this.exempt(request.ip)) return done();
       const until = this.lockedUntil(request.ip);
-      if (until === null || EXEMPT_PATHS.has(request.routeOptions.url ?? "")) return;
+      if (until === null || EXEMPT_PATHS.has(request.routeOptions.url ?? "")) return done();
       const retryAfterSeconds = Math.max(1, Math.ceil((until - this.now()) / 1000));
-      throw new ClawfleetError("CF_AUTH_LOCKED_OUT", `too many failed authentications from this address; locked out for ${retryAfterSeconds} more seconds`, { retryAfterSeconds });
+      done(new ClawfleetError("CF_AUTH_LOCKED_OUT", `too many failed authentications from this address; locked out for ${retryAfterSeconds} more seconds`, { retryAfterSeconds }));
     };
   }
 }

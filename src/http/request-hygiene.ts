@@ -9,7 +9,7 @@
  *   joins repeated `x-api-key`s (https://nodejs.org/api/http.html#messageheaders); a proxy in front may pick the
  *   other one. A request carrying any of {@link SINGLETON_HEADERS} twice is refused (`CF_DUPLICATE_HEADER`).
  */
-import type { FastifyRequest } from "fastify";
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from "fastify";
 import { ClawfleetError } from "../contracts/errors.js";
 
 /** Query parameter names (compared lowercased, after percent-decoding) that carry credentials. */
@@ -79,24 +79,35 @@ export function repeatedSingletonHeaders(rawHeaders: readonly string[]): string[
 }
 
 /**
- * The `onRequest` hook. `allowQuerySecrets(path)` may exempt a path whose protocol forces a credential into
- * the URL (none does today; the value is still redacted in logs).
- * @throws ClawfleetError CF_DUPLICATE_HEADER, CF_SECRET_IN_QUERY.
+ * The problem with a request's headers or URL, or null: a repeated singleton header, or a credential in the query
+ * string (unless `allowQuerySecrets(path)` exempts the path).
+ */
+export function requestHygieneError(request: FastifyRequest, allowQuerySecrets?: (path: string) => boolean): ClawfleetError | null {
+  const repeated = repeatedSingletonHeaders(request.raw.rawHeaders);
+  if (repeated.length > 0) {
+    return new ClawfleetError("CF_DUPLICATE_HEADER", `the ${repeated.join(", ")} header must appear once; send a single value`, { details: { headers: repeated } });
+  }
+  const url = request.raw.url ?? "/";
+  const secrets = secretQueryParameters(url);
+  if (secrets.length > 0 && !(allowQuerySecrets?.(url.split("?", 1)[0] ?? url) ?? false)) {
+    return new ClawfleetError(
+      "CF_SECRET_IN_QUERY",
+      `credentials must not be sent in the URL (query parameter ${secrets.join(", ")}): URLs are kept in logs and browser history; send Authorization: Bearer <token> (or x-api-key) instead, and consider this credential exposed`,
+      { details: { parameters: secrets } },
+    );
+  }
+  return null;
+}
+
+/**
+ * The `onRequest` hook (callback style: no promise per request). `allowQuerySecrets(path)` may exempt a path
+ * whose protocol forces a credential into the URL (none does today; the value is still redacted in logs).
+ * Fails the request with ClawfleetError CF_DUPLICATE_HEADER or CF_SECRET_IN_QUERY (see {@link requestHygieneError}).
  */
 export function requestHygiene(options: { allowQuerySecrets?: (path: string) => boolean } = {}) {
-  return async function checkRequestHygiene(request: FastifyRequest): Promise<void> {
-    const repeated = repeatedSingletonHeaders(request.raw.rawHeaders);
-    if (repeated.length > 0) {
-      throw new ClawfleetError("CF_DUPLICATE_HEADER", `the ${repeated.join(", ")} header must appear once; send a single value`, { details: { headers: repeated } });
-    }
-    const url = request.raw.url ?? "/";
-    const secrets = secretQueryParameters(url);
-    if (secrets.length > 0 && !(options.allowQuerySecrets?.(url.split("?", 1)[0] ?? url) ?? false)) {
-      throw new ClawfleetError(
-        "CF_SECRET_IN_QUERY",
-        `credentials must not be sent in the URL (query parameter ${secrets.join(", ")}): URLs are kept in logs and browser history; send Authorization: Bearer <token> (or x-api-key) instead, and consider this credential exposed`,
-        { details: { parameters: secrets } },
-      );
-    }
+  return function checkRequestHygiene(request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
+    const error = requestHygieneError(request, options.allowQuerySecrets);
+    if (error) done(error);
+    else done();
   };
 }

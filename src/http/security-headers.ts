@@ -27,12 +27,12 @@ export function isProxiedPath(url: string): boolean {
   return /^\/t\/[^/?]+(\/|\?|$)/.test(url);
 }
 
-/** `tls`: whether this server terminates TLS (decides HSTS). */
+/** `tls`: whether this server terminates TLS (decides HSTS). Callback style: no promise per response. */
 export function securityHeaders(options: { tls: boolean }) {
-  return async function addSecurityHeaders(request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> {
+  return function addSecurityHeaders(request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (error: Error | null, payload: unknown) => void): void {
     for (const [name, value] of COMMON_HEADERS) if (!reply.hasHeader(name)) reply.header(name, value);
     if (!isProxiedPath(request.url)) reply.header("content-security-policy", CLAWFLEET_CONTENT_SECURITY_POLICY);
     if (options.tls) reply.header("strict-transport-security", STRICT_TRANSPORT_SECURITY);
-    return payload;
+    done(null, payload);
   };
 }

@@ -10,7 +10,7 @@ import https from "node:https";
 import type { Duplex } from "node:stream";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest, type RouteOptions } from "fastify";
 import fastifyWebsocket from "@fastify/websocket";
-import type { Logger } from "../observability/logger.js";
+import { deferredChildLoggerFactory, type Logger } from "../observability/logger.js";
 import { ClawfleetError, type ErrorCode } from "../contracts/errors.js";
 import { errorBody, errorDialectForPath, toClawfleetError } from "./error-mapping.js";
 import { securityHeaders } from "./security-headers.js";
@@ -135,6 +135,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   const clientErrors = handleClientError(options.logger);
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
+    // Request loggers are built on their first line, not per request (see DeferredChildLogger).
+    childLoggerFactory: deferredChildLoggerFactory,
     bodyLimit: options.bodyLimitBytes,
     requestTimeout: requestTimeoutMs,
     keepAliveTimeout: options.keepAliveTimeoutMs ?? 5_000,
@@ -172,8 +174,10 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     if (route.bodyLimit === undefined && !isLargeBodyRoute(route.url ?? "")) route.bodyLimit = adminBodyLimit;
   });
 
-  app.addHook("onRequest", async function echoRequestId(request, reply) {
+  // Hooks on every request take `done` rather than returning a promise: one promise and microtask less each.
+  app.addHook("onRequest", function echoRequestId(request, reply, done) {
     reply.header("x-request-id", request.id);
+    done();
   });
   app.addHook("onRequest", requestHygiene());
   if (options.authLockout) app.addHook("onRequest", options.authLockout.hook());
