@@ -15,7 +15,8 @@
  * BENCH_ROUNDS (4) rounds of BENCH_SECONDS (8) after BENCH_WARMUP_SECONDS (2), rotating order, medians of rounds —
  * which can match the slowest requests against what the in-server probe saw.
  *
- * Environment: BENCH_FLOOR=1 (also measure bench/floor-proxy.mjs, the least a Node.js gateway can do),
+ * Environment: BENCH_FLOOR=1 (also measure bench/floor-proxy.mjs, the least a Node.js gateway can do), BENCH_PORTKEY=1
+ * (also Portkey's gateway, as in bench:gateway),
  * BENCH_BUILDS="name=dir,name=dir|node flags" (default: "this=<repo>"; each dir has `dist/` built and
  * `node_modules`; without flags a build runs as its `bin/clawfleet.js` says (its shebang's node flags); flags after
  * `|` replace those, for that server only, to compare V8 settings), BENCH_CONNECTIONS (32), BENCH_MODES
@@ -29,7 +30,7 @@
 import type { ChildProcess } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
-import { addedByRound, cpuMs, interleave, measureRounds, median, startFloorProxy, probeDump, ROOT, rssMiB, startClawfleet, startUpstream, stopAll, type InterleavedResult, type LoadResult, type ProbeReport, type Target } from "./harness.js";
+import { addedByRound, cpuMs, interleave, measureRounds, median, startFloorProxy, startPortkey, probeDump, ROOT, rssMiB, startClawfleet, startUpstream, stopAll, type InterleavedResult, type LoadResult, type ProbeReport, type Target } from "./harness.js";
 
 const RATE = Number(process.env.BENCH_RATE ?? 500);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
@@ -220,6 +221,9 @@ try {
   const port = Number(new URL(upstream.url).port);
   const targets: Target[] = [{ name: "direct", url: upstream.url, headers: { authorization: "Bearer sk-bench" }, pid: upstream.pid }];
   if (process.env.BENCH_FLOOR === "1") targets.push(await startFloorProxy(children, upstream.url));
+  // Portkey as a neighbour: on a slow host it cannot keep up at 500 req/s, which is part of what bench:gateway's
+  // other targets live through (its backlog is drained before the next turn, but its CPU use before that is not).
+  if (process.env.BENCH_PORTKEY === "1") targets.push(await startPortkey(children, port + 1 + BUILDS.length, upstream.url));
   for (const [index, build] of BUILDS.entries()) {
     const target = await startClawfleet(children, { name: build.name, buildRoot: build.directory, port: port + 1 + index, upstreamUrl: upstream.url, probe: PROBE, nodeArgs: build.nodeArgs });
     dataDirs.push(target.dataDir);
