@@ -11,7 +11,8 @@
 // hot path discarded ("weak objects" deoptimizations of ~150 functions) and young-generation collections of
 // 8-11 ms instead of under 1 ms. In three A/B runs at 500 requests/s: added p99 1.0-14.1 ms with the reducer against
 // 0.8-2.2 ms without, and 13-35 % more CPU per request. The cost: the heap keeps its working size while
-// idle.
+// idle. Not a cure: later runs found servers with this flag in the same slow mode (young-generation objects
+// surviving and promoted; docs/benchmarks.md, "Session 6"), so the reducer is at most one way into it.
 import { main } from "../dist/cli/main.js";
 
 await main(process.argv);
