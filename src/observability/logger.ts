@@ -63,9 +63,9 @@ type LogMethod = (typeof LOG_METHODS)[number];
 /**
  * A request's logger whose pino child is built on its first line at an enabled level, not per request. Fastify
  * makes a child for every request (to carry `reqId`); pino serializes the bindings into a string as it does, which
- * was ~1.5 % of the model gateway's CPU per call at `warn` (`bench/profile.ts`: pino's `child` and `asChindings`), where most requests
- * never log. Lines come out exactly as from `parent.child(bindings)`. Levels are checked on the parent until the
- * child exists (so a parent's level change applies to requests in flight), then on the child.
+ * was ~1.5 % of the model gateway's CPU per call at `warn` (`bench/profile.ts`: pino's `child` and `asChindings`),
+ * where most requests never log. Lines come out exactly as from `parent.child(bindings)`. Levels are checked on the
+ * parent until the child exists (so a parent's level change applies to requests in flight), then on the child.
  */
 export class DeferredChildLogger {
   private resolved: Logger | null = null;
