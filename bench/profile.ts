@@ -184,7 +184,8 @@ async function main(): Promise<void> {
     const recorded = new Promise<void>((resolve) => perf.on("exit", () => resolve()));
     const result = await load(target, STREAM, { rate: RATE, concurrency: 32, seconds: SECONDS + 1 });
     await recorded;
-    await stopAll(children, dataDirs);
+    // Stopped now (V8 has written its last map lines); the `finally` below then has nothing left to stop.
+    await stopAll(children.splice(0), dataDirs.splice(0));
     const mapFile = `/tmp/perf-${target.pid}.map`;
     try {
       copyFileSync(mapFile, path.join(OUT, "perf.map.orig"));
@@ -201,7 +202,7 @@ async function main(): Promise<void> {
     process.stdout.write(summary);
     process.stderr.write(`perf.data, maps and summary.txt in ${OUT}\n`);
   } finally {
-    await stopAll(children, dataDirs);
+    if (children.length > 0) await stopAll(children, dataDirs);
   }
 }
 

@@ -57,8 +57,7 @@ export function createLogger(level: LevelWithSilent, destination?: NodeJS.Writab
 }
 
 /** The log methods of a pino logger, most to least severe (pino's own level names). */
-const LOG_METHODS = ["fatal", "error", "warn", "info", "debug", "trace"] as const;
-type LogMethod = (typeof LOG_METHODS)[number];
+type LogMethod = "fatal" | "error" | "warn" | "info" | "debug" | "trace";
 
 /**
  * A request's logger whose pino child is built on its first line at an enabled level, not per request. Fastify
