@@ -13,9 +13,10 @@
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { createServer } from "node:net";
+import path from "node:path";
 import { after, before, describe, test, type TestContext } from "node:test";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { WebSocket } from "ws";
@@ -160,14 +161,37 @@ async function renderedLine(page: Page, needle: string, timeoutMs: number, giveU
 }
 
 /**
- * OpenClaw 2026.9.6 fails an agent run when a config reload re-prepares the model runtime under it ("prepared model
- * runtime plugin generation was superseded", session event `chat.dispatch-error`); the Control UI then shows no
- * reply and the model is never asked. Seen on a slow host (2026-12-06), on the first message after a member's first
- * connection, with and without that day's changes; the message is then sent once more (and said so).
+ * OpenClaw 2026.9.6 fails an agent run when its prepared model runtime is republished under it ("prepared model
+ * runtime plugin generation was superseded", thrown at the run's lease admission when the configured owner's
+ * plugin generation is no longer the one the run started with; session event `chat.dispatch-error`); the Control
+ * UI then shows no reply and the model is never asked. Seen on a slow host (2026-12-06), on the first message of a
+ * fresh runtime, with and without that day's changes, and never here with no config write in the runtime's log
+ * (so not only a config reload republishes). The page is then loaded again and the message sent once more (and
+ * said so): resending on the same page did not always help, as the UI could still hold the failed run.
  */
 class RunSupersededError extends Error {
   constructor() {
-    super("OpenClaw failed the run: its model runtime was superseded by a config reload");
+    super("OpenClaw failed the run: its prepared model runtime was superseded (chat.dispatch-error)");
+  }
+}
+
+/** How many `hello-ok` answers the page's WebSockets received (one per connection). */
+function helloCount(traffic: PageTraffic): number {
+  return traffic.received.filter((frame) => frame.type === "res" && frame.payload?.type === "hello-ok").length;
+}
+
+/**
+ * The runtime's own log lines (`tenants/acme/logs/runtime.log`, OpenClaw's console with ISO timestamps) from
+ * `sinceMs` on, without the per-request `⇄ res ✓` lines: for the message of a failed chat.
+ */
+function runtimeLogSince(dataDir: string, sinceMs: number): string {
+  try {
+    const lines = readFileSync(path.join(dataDir, "tenants", "acme", "logs", "runtime.log"), "utf8").split("\n");
+    const since = new Date(sinceMs).toISOString();
+    const first = lines.findIndex((line) => /^\d{4}-\d\d-\d\dT/.test(line) && new Date(line.slice(0, 29)).toISOString() >= since);
+    return (first < 0 ? [] : lines.slice(first)).filter((line) => !line.includes("⇄ res ✓")).slice(-80).join("\n");
+  } catch (error) {
+    return `(runtime log not readable: ${String(error)})`;
   }
 }
 
@@ -289,15 +313,19 @@ describe("a tenant's OpenClaw Control UI through Clawfleet, in a real Chromium",
     const replyLine = await renderedLine(page, `Fake model ${nonce} heard: ${message}`, 180_000, () => runSuperseded(traffic, framesBefore))
       .catch(async (error: unknown) => {
         if (!(error instanceof RunSupersededError)) throw error;
-        t.diagnostic(`${error.message}; sending the message once more`);
+        t.diagnostic(`${error.message}; loading the page again and sending the message once more`);
+        const hellos = helloCount(traffic);
+        await page.reload();
+        await page.locator(COMPOSER).waitFor({ state: "visible", timeout: 60_000 });
+        await until(() => helloCount(traffic) > hellos, 30_000, "the reloaded UI's WebSocket hello");
         await page.locator(COMPOSER).fill(message);
         await page.keyboard.press("Enter");
-        // No early give-up this time: the session's entry keeps the first run's error in later frames.
+        // No early give-up this time: the session's history keeps the first run's error in later frames.
         return renderedLine(page, `Fake model ${nonce} heard: ${message}`, 180_000);
       })
       .catch((error: unknown) => {
       const seen = upstream.requests.slice(before).map((request) => `${request.path} ${JSON.stringify(typedLine(request.body, nonce))}`);
-      throw new Error(`no reply rendered; the model was asked: ${seen.join(" | ")}`, { cause: error });
+      throw new Error(`no reply rendered; the model was asked: ${seen.join(" | ")}; error frames on the page's WebSocket: ${traffic.received.filter((frame) => frame.ok === false || /error/i.test(frame.event ?? "") || JSON.stringify(frame.payload ?? {}).includes("dispatch-error")).slice(0, 5).map((frame) => JSON.stringify(frame).slice(0, 300)).join(" | ") || "none"}; the runtime logged since the page load:\n${runtimeLogSince(platform.dataDir, loadStarted)}`, { cause: error });
     });
     const chatMs = Date.now() - chatStarted;
     assert.equal(replyLine.trim(), `Fake model ${nonce} heard: ${message}`, "the rendered reply answers the typed message");
