@@ -2,8 +2,10 @@
  * E-mail notifier over SMTP with nodemailer (https://nodemailer.com/smtp/). One message per notice to every
  * configured recipient; plain text. `secure: true` is TLS from the first byte (port 465); otherwise STARTTLS,
  * required unless `requireTls` is false (a local relay).
+ *
+ * nodemailer is imported on the first send, not at start: it holds ~2.8 MB of heap that a gateway without e-mail
+ * notices would otherwise carry (and mark at every mark-compact; docs/benchmarks.md, "Session 7").
  */
-import nodemailer from "nodemailer";
 import type SMTPTransport from "nodemailer/lib/smtp-transport/index.js";
 import { noticeText, NOTIFY_TIMEOUT_MS, type ApprovalNotice, type ApprovalNotifier } from "./notifier.js";
 
@@ -39,6 +41,7 @@ export class EmailNotifier implements ApprovalNotifier {
       socketTimeout: NOTIFY_TIMEOUT_MS,
       ...(this.options.username !== undefined ? { auth: { user: this.options.username, pass: this.options.password?.() ?? "" } } : {}),
     };
+    const { default: nodemailer } = await import("nodemailer");
     const transport = nodemailer.createTransport(transportOptions);
     try {
       await transport.sendMail({
