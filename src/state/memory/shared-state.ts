@@ -4,7 +4,6 @@
  * It mirrors the Redis implementation's behaviour (checked by the same conformance suite): pub/sub messages are
  * delivered asynchronously, expired entries vanish as Redis keys with a TTL would.
  */
-import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
 import type { BudgetReservation, BudgetUsage, SharedState, TokenBucketLimit, TokenBucketResult } from "../../contracts/shared-state.js";
 import { levelAt, takeFromLevel, type BucketLevel } from "../token-bucket.js";
@@ -49,7 +48,10 @@ export class MemorySharedState implements SharedState {
   private readonly now: () => number;
   private readonly logger: SharedStateLogger | undefined;
   private readonly sweepIntervalMs: number;
+  /** Bucket state by key; an entry is updated in place (no new objects per take on the hot path). */
   private readonly buckets = new Map<string, { level: BucketLevel; limit: TokenBucketLimit }>();
+  /** Source of reservation ids: unique within this process, which is all a process-local budget needs. */
+  private reservationSequence = 0;
   private readonly budgets = new Map<string, Budget>();
   private readonly cache = new Map<string, Expiring<Buffer>>();
   private readonly leases = new Map<string, Expiring<string>>();
@@ -71,9 +73,10 @@ export class MemorySharedState implements SharedState {
     checkName("takeTokens", "key", key);
     checkFiniteNumber("takeTokens", "cost", cost, true);
     checkTokenBucketLimit("takeTokens", limit);
-    const tokens = levelAt(this.buckets.get(key)?.level, limit, nowMs);
+    const bucket = this.buckets.get(key);
+    const tokens = levelAt(bucket?.level, limit, nowMs);
     const { result, tokensAfter } = takeFromLevel(tokens, cost, limit);
-    if (result.allowed) this.buckets.set(key, { level: { tokens: tokensAfter, updatedMs: nowMs }, limit });
+    if (result.allowed) this.setLevel(bucket, key, tokensAfter, nowMs, limit);
     return result;
   }
 
@@ -83,8 +86,20 @@ export class MemorySharedState implements SharedState {
     checkName("adjustTokens", "key", key);
     checkFiniteNumber("adjustTokens", "amount", amount, false);
     checkTokenBucketLimit("adjustTokens", limit);
-    const tokens = Math.min(limit.capacity, levelAt(this.buckets.get(key)?.level, limit, nowMs) + amount);
-    this.buckets.set(key, { level: { tokens, updatedMs: nowMs }, limit });
+    const bucket = this.buckets.get(key);
+    const tokens = Math.min(limit.capacity, levelAt(bucket?.level, limit, nowMs) + amount);
+    this.setLevel(bucket, key, tokens, nowMs, limit);
+  }
+
+  /** Stores a bucket's level: in place when `bucket` (the map's entry for `key`) exists, else as a new entry. */
+  private setLevel(bucket: { level: BucketLevel; limit: TokenBucketLimit } | undefined, key: string, tokens: number, nowMs: number, limit: TokenBucketLimit): void {
+    if (bucket === undefined) {
+      this.buckets.set(key, { level: { tokens, updatedMs: nowMs }, limit });
+      return;
+    }
+    bucket.level.tokens = tokens;
+    bucket.level.updatedMs = nowMs;
+    bucket.limit = limit;
   }
 
   /** Reserves `amountMicros` when spent + reserved + amount ≤ `limitMicros`; see the contract. */
@@ -99,7 +114,7 @@ export class MemorySharedState implements SharedState {
     const usage = budget ? usageOf(budget) : emptyUsage();
     if (usage.spentMicros + usage.reservedMicros + amountMicros > limitMicros) return { ok: false, reservationId: null, usage };
     const target = budget ?? { spentMicros: 0, reservedMicros: 0, reservations: new Map<string, Reservation>(), expiresAtMs: 0 };
-    const reservationId = randomUUID();
+    const reservationId = `r${(this.reservationSequence += 1).toString(36)}`;
     target.reservations.set(reservationId, { amountMicros, expiresAtMs: nowMs + ttlMs });
     target.reservedMicros += amountMicros;
     target.expiresAtMs = nowMs + periodTtlMs;
