@@ -64,6 +64,8 @@ export async function setUpIdentity(
     sandboxed: boolean;
     env: NodeJS.ProcessEnv;
     logger: Logger;
+    /** Announces a tenant whose memberships a login changed (`RuntimeIdentitySync.membershipsChanged`); never throws. */
+    onMembershipsChanged?: ((tenantId: string) => Promise<void>) | undefined;
   },
 ): Promise<IdentitySetup> {
   if (auth.roleMapping.tenantGroupPattern !== undefined) {
@@ -125,7 +127,7 @@ export async function setUpIdentity(
   if (browserLogin && publicOrigin) {
     await registerBrowserLogin(
       app,
-      { issuer: browserLogin.issuer, clientId: browserLogin.clientId, clientSecret, scopes: browserLogin.scopes, sessionTtlMs: browserLogin.sessionTtlMs, cookieName: browserLogin.cookieName, publicOrigin },
+      { issuer: browserLogin.issuer, clientId: browserLogin.clientId, clientSecret, scopes: browserLogin.scopes, sessionTtlMs: browserLogin.sessionTtlMs, cookieName: browserLogin.cookieName, publicOrigin, onMembershipsChanged: dependencies.onMembershipsChanged },
       chain,
     );
   }
