@@ -31,7 +31,7 @@ import { createProfileRuntimeSync } from "./governance/profiles/runtime-sync.js"
 import { setUpIdentity } from "./auth/setup.js";
 import { watchSharedKey } from "./auth/replica-assertion.js";
 import { identityAdminRoutes } from "./admin/identity-routes.js";
-import { announceMembershipsChanged, RuntimeIdentitySync } from "./runtime/identity-sync.js";
+import { RuntimeIdentitySync } from "./runtime/identity-sync.js";
 
 export const VERSION = "0.1.0";
 
@@ -104,8 +104,6 @@ export async function startClawfleet(config: ClawfleetConfig, logger: Logger, en
     sandboxed: deps.driver.sandboxed,
     env,
     logger: logger.child({ component: "identity" }),
-    // A login that adds, changes or removes a claim membership: the runtime gets the member's scopes at once.
-    onMembershipsChanged: (tenantId) => announceMembershipsChanged(deps.sharedState, logger, tenantId),
   });
   const modelChannels = new ModelChannelListeners(() => internalServerOf(app), logger.child({ component: "model-channels" }));
   const isRoot = typeof process.getuid === "function" && process.getuid() === 0;

@@ -36,13 +36,6 @@ export interface BrowserLoginOptions {
   /** Cookie name without prefix; `__Host-` is prepended when the origin is https. */
   cookieName: string;
   publicOrigin: string;
-  /**
-   * Told the id of every tenant whose membership of the user changed at this login (claims added, changed or
-   * removed one), after the change is stored: running runtimes then get the member's WebSocket scopes at once,
-   * before the member's page connects, instead of at their next periodic resync (`src/runtime/identity-sync.ts`).
-   * Must not throw.
-   */
-  onMembershipsChanged?: ((tenantId: string) => Promise<void>) | undefined;
 }
 
 const LOGIN_TTL_MS = 10 * 60_000;
@@ -139,8 +132,7 @@ export async function registerBrowserLogin(app: FastifyInstance, options: Browse
     const displayName = typeof claims.name === "string" ? claims.name : null;
     await identity.recordLogin(user.id, { email, displayName, atMs: now() });
     const grants = grantsFromClaims(claims, chain.options.roleMapping);
-    const changedTenants = await identity.syncClaimMemberships(user.id, grants.memberships);
-    for (const tenantId of changedTenants) await options.onMembershipsChanged?.(tenantId);
+    await identity.syncClaimMemberships(user.id, grants.memberships);
 
     // Never adopt a session id the browser brought: revoke it (if it was a real one) and issue a fresh one.
     const previous = requestCookie(request, cookieName);

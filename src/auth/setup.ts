@@ -64,8 +64,6 @@ export async function setUpIdentity(
     sandboxed: boolean;
     env: NodeJS.ProcessEnv;
     logger: Logger;
-    /** Announces a tenant whose memberships a login changed (`RuntimeIdentitySync.membershipsChanged`); never throws. */
-    onMembershipsChanged?: ((tenantId: string) => Promise<void>) | undefined;
   },
 ): Promise<IdentitySetup> {
   if (auth.roleMapping.tenantGroupPattern !== undefined) {
@@ -127,7 +125,7 @@ export async function setUpIdentity(
   if (browserLogin && publicOrigin) {
     await registerBrowserLogin(
       app,
-      { issuer: browserLogin.issuer, clientId: browserLogin.clientId, clientSecret, scopes: browserLogin.scopes, sessionTtlMs: browserLogin.sessionTtlMs, cookieName: browserLogin.cookieName, publicOrigin, onMembershipsChanged: dependencies.onMembershipsChanged },
+      { issuer: browserLogin.issuer, clientId: browserLogin.clientId, clientSecret, scopes: browserLogin.scopes, sessionTtlMs: browserLogin.sessionTtlMs, cookieName: browserLogin.cookieName, publicOrigin },
       chain,
     );
   }

@@ -92,12 +92,8 @@ export interface IdentityRepository {
   putMembership(input: { userId: string; tenantId: string; role: TenantRole; source: "manual" | "claims" }): Promise<MembershipRecord>;
   listMemberships(filter: { userId?: string; tenantId?: string }): Promise<MembershipRecord[]>;
   deleteMembership(userId: string, tenantId: string): Promise<boolean>;
-  /**
-   * Makes the user's claim-derived memberships exactly `memberships` (manual ones are kept as they are).
-   * @returns ids of the tenants where this user's membership was added, given another role or removed (sorted;
-   *   empty when the claims match what is stored), so the caller can announce them to running runtimes
-   */
-  syncClaimMemberships(userId: string, memberships: ReadonlyArray<{ tenantId: string; role: TenantRole }>): Promise<string[]>;
+  /** Makes the user's claim-derived memberships exactly `memberships` (manual ones are kept as they are). */
+  syncClaimMemberships(userId: string, memberships: ReadonlyArray<{ tenantId: string; role: TenantRole }>): Promise<void>;
 
   createSession(record: SessionRecord): Promise<void>;
   /** The session if it exists, is not revoked and not expired at `nowMs`. */

@@ -26,14 +26,6 @@ import type { Logger } from "../observability/logger.js";
 /** Pub/sub channel carrying the id of a tenant whose memberships changed. */
 export const IDENTITY_CHANNEL = "tenant-identity-changed";
 
-/**
- * Announces that a tenant's memberships changed (call after the change is committed): every replica's
- * {@link RuntimeIdentitySync} hears it. Never throws: a lost announcement is repaired by the periodic re-render.
- */
-export async function announceMembershipsChanged(sharedState: SharedState, logger: Logger, tenantId: string): Promise<void> {
-  await sharedState.publish(IDENTITY_CHANNEL, tenantId).catch((error: unknown) => logger.warn({ err: error, tenantId }, "identity change announcement failed; the periodic resync applies it"));
-}
-
 /** What the sync needs of the runtime manager. */
 export interface IdentityScopeTarget {
   /** Tenants whose runtime is ready on this replica. */
@@ -80,9 +72,12 @@ export class RuntimeIdentitySync {
     }
   }
 
-  /** {@link announceMembershipsChanged} on this sync's shared state. */
+  /**
+   * Announces that a tenant's memberships changed (call after the change is committed). Never throws: a lost
+   * announcement is repaired by the periodic re-render.
+   */
   async membershipsChanged(tenantId: string): Promise<void> {
-    await announceMembershipsChanged(this.options.sharedState, this.options.logger, tenantId);
+    await this.options.sharedState.publish(IDENTITY_CHANNEL, tenantId).catch((error: unknown) => this.options.logger.warn({ err: error, tenantId }, "identity change announcement failed; the periodic resync applies it"));
   }
 
   /** Snapshot listener: re-renders ready runtimes whose tenant's chat keys changed since the last snapshot. */

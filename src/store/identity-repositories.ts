@@ -136,30 +136,24 @@ export class KyselyIdentityRepository implements IdentityRepository {
     return Number(deleted.numDeletedRows) > 0;
   }
 
-  async syncClaimMemberships(userId: string, memberships: ReadonlyArray<{ tenantId: string; role: TenantRole }>): Promise<string[]> {
+  async syncClaimMemberships(userId: string, memberships: ReadonlyArray<{ tenantId: string; role: TenantRole }>): Promise<void> {
     const wanted = new Map(memberships.map((membership) => [membership.tenantId, membership.role]));
     const existingTenants = new Set((await this.database.selectFrom("tenants").select("id").where("id", "in", [...wanted.keys(), ""]).execute()).map((row) => row.id));
-    const changed: string[] = [];
     await this.database.transaction().execute(async (transaction) => {
-      changed.length = 0;
       const current = await transaction.selectFrom("memberships").selectAll().where("user_id", "=", userId).execute();
       for (const row of current) {
         if (row.source !== "claims") continue;
         const role = wanted.get(row.tenant_id);
         if (role === undefined) await transaction.deleteFrom("memberships").where("user_id", "=", userId).where("tenant_id", "=", row.tenant_id).execute();
         else if (role !== row.role) await transaction.updateTable("memberships").set({ role }).where("user_id", "=", userId).where("tenant_id", "=", row.tenant_id).execute();
-        else continue;
-        changed.push(row.tenant_id);
       }
       const present = new Set(current.map((row) => row.tenant_id));
       for (const [tenantId, role] of wanted) {
         // Claims never override a membership an administrator made, and name only tenants that exist.
         if (present.has(tenantId) || !existingTenants.has(tenantId)) continue;
         await transaction.insertInto("memberships").values({ user_id: userId, tenant_id: tenantId, role, source: "claims", created_at_ms: this.now() }).execute();
-        changed.push(tenantId);
       }
     });
-    return changed.sort();
   }
 
   async createSession(record: SessionRecord): Promise<void> {
