@@ -148,36 +148,24 @@ function typedLine(body: unknown, marker: string): string {
 }
 
 /** The first line of the page's visible text containing `needle`, once it shows (polled). */
-async function renderedLine(page: Page, needle: string, timeoutMs: number, giveUp: () => boolean = () => false): Promise<string> {
+async function renderedLine(page: Page, needle: string, timeoutMs: number): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const text = await page.locator("body").innerText();
     const line = text.split("\n").find((candidate) => candidate.includes(needle));
     if (line !== undefined) return line;
-    if (giveUp()) throw new RunSupersededError();
     if (Date.now() > deadline) throw new Error(`"${needle}" was not rendered within ${timeoutMs} ms; lines with "${needle.slice(0, 20)}": ${JSON.stringify(text.split("\n").filter((candidate) => candidate.includes(needle.slice(0, 20))))}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 
-/**
- * OpenClaw 2026.9.6 fails an agent run when its prepared model runtime is republished under it ("prepared model
- * runtime plugin generation was superseded", thrown at the run's lease admission when the configured owner's
- * plugin generation is no longer the one the run started with; session event `chat.dispatch-error`); the Control
- * UI then shows no reply and the model is never asked. Seen on a slow host (2026-12-06), on the first message of a
- * fresh runtime, with and without that day's changes, and never here with no config write in the runtime's log
- * (so not only a config reload republishes). The page is then loaded again and the message sent once more (and
- * said so): resending on the same page did not always help, as the UI could still hold the failed run.
- */
-class RunSupersededError extends Error {
-  constructor() {
-    super("OpenClaw failed the run: its prepared model runtime was superseded (chat.dispatch-error)");
+/** The runtime's own log (`tenants/acme/logs/runtime.log`: OpenClaw's console), or "" before it exists. */
+function runtimeLog(dataDir: string): string {
+  try {
+    return readFileSync(path.join(dataDir, "tenants", "acme", "logs", "runtime.log"), "utf8");
+  } catch {
+    return "";
   }
-}
-
-/** How many `hello-ok` answers the page's WebSockets received (one per connection). */
-function helloCount(traffic: PageTraffic): number {
-  return traffic.received.filter((frame) => frame.type === "res" && frame.payload?.type === "hello-ok").length;
 }
 
 /**
@@ -186,7 +174,7 @@ function helloCount(traffic: PageTraffic): number {
  */
 function runtimeLogSince(dataDir: string, sinceMs: number): string {
   try {
-    const lines = readFileSync(path.join(dataDir, "tenants", "acme", "logs", "runtime.log"), "utf8").split("\n");
+    const lines = runtimeLog(dataDir).split("\n");
     const since = new Date(sinceMs).toISOString();
     const first = lines.findIndex((line) => /^\d{4}-\d\d-\d\dT/.test(line) && new Date(line.slice(0, 29)).toISOString() >= since);
     return (first < 0 ? [] : lines.slice(first)).filter((line) => !line.includes("⇄ res ✓")).slice(-80).join("\n");
@@ -195,8 +183,9 @@ function runtimeLogSince(dataDir: string, sinceMs: number): string {
   }
 }
 
-function runSuperseded(traffic: PageTraffic, afterFrame: number): boolean {
-  return traffic.received.slice(afterFrame).some((frame) => JSON.stringify(frame).includes("plugin generation was superseded"));
+/** True once a `chat` event with a final state (`final`, `error`, `aborted`) arrived after frame `afterFrame`. */
+function runEnded(traffic: PageTraffic, afterFrame: number): boolean {
+  return traffic.received.slice(afterFrame).some((frame) => frame.type === "event" && frame.event === "chat" && ["final", "error", "aborted"].includes(String(frame.payload?.state)));
 }
 
 async function until(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
@@ -269,6 +258,14 @@ describe("a tenant's OpenClaw Control UI through Clawfleet, in a real Chromium",
   test("a member opens /t/acme/: the UI renders under the prefix, its WebSocket connects as that user, and a chat message gets the model's reply", async (t: TestContext) => {
     const { page, session } = await loggedIn(MEMBER);
     assert.deepEqual(session.memberships, [{ tenantId: "acme", role: "member" }]);
+    // The login stored the member's claim membership; the running runtime gets the member's identity scopes at the
+    // identity sync's next periodic resync (up to 30 s), and that config write makes OpenClaw close every WebSocket
+    // of the runtime and abort the runs started from them (docs/security.md, Control UI limits). Chatting before it
+    // lands loses the message on a slow host, so the page is opened once the runtime has applied it.
+    const applied = `config hot reload applied (gateway.auth.identityScopes.user:${session.user.id}`;
+    const scopesWaitStarted = Date.now();
+    await until(() => runtimeLog(platform.dataDir).includes(applied), 60_000, "the runtime to apply the member's identity scopes");
+    t.diagnostic(`the runtime applied the member's identity scopes ${Date.now() - scopesWaitStarted} ms after the login`);
     const traffic = watch(page);
 
     const loadStarted = Date.now();
@@ -303,6 +300,16 @@ describe("a tenant's OpenClaw Control UI through Clawfleet, in a real Chromium",
     assert.equal(auth?.method, "trusted-proxy");
     assert.deepEqual([...(auth?.scopes ?? [])].sort(), ["operator.read", "operator.write"]);
 
+    /** A chat that got no reply: what the model was asked since `since`, the page's error frames, the runtime's log. */
+    const chatFailure = (error: unknown, since: number): Error => {
+      const asked = upstream.requests.slice(since).map((request) => `${request.path} ${JSON.stringify(typedLine(request.body, nonce))}`);
+      const errorFrames = traffic.received.filter((frame) => frame.ok === false || /error/i.test(frame.event ?? "") || JSON.stringify(frame.payload ?? {}).includes("dispatch-error"));
+      return new Error(
+        `no reply rendered; the model was asked: ${asked.join(" | ") || "nothing"}; error frames on the page's WebSocket: ${errorFrames.slice(0, 5).map((frame) => JSON.stringify(frame).slice(0, 300)).join(" | ") || "none"}; the runtime logged since the page load:\n${runtimeLogSince(platform.dataDir, loadStarted)}`,
+        { cause: error },
+      );
+    };
+
     // Chat: type, send, see the fake model's answer to exactly that message rendered.
     const message = `Hello from the Control UI ${nonce}`;
     const before = upstream.requests.length;
@@ -310,22 +317,8 @@ describe("a tenant's OpenClaw Control UI through Clawfleet, in a real Chromium",
     const framesBefore = traffic.received.length;
     await page.locator(COMPOSER).fill(message);
     await page.keyboard.press("Enter");
-    const replyLine = await renderedLine(page, `Fake model ${nonce} heard: ${message}`, 180_000, () => runSuperseded(traffic, framesBefore))
-      .catch(async (error: unknown) => {
-        if (!(error instanceof RunSupersededError)) throw error;
-        t.diagnostic(`${error.message}; loading the page again and sending the message once more`);
-        const hellos = helloCount(traffic);
-        await page.reload();
-        await page.locator(COMPOSER).waitFor({ state: "visible", timeout: 60_000 });
-        await until(() => helloCount(traffic) > hellos, 30_000, "the reloaded UI's WebSocket hello");
-        await page.locator(COMPOSER).fill(message);
-        await page.keyboard.press("Enter");
-        // No early give-up this time: the session's history keeps the first run's error in later frames.
-        return renderedLine(page, `Fake model ${nonce} heard: ${message}`, 180_000);
-      })
-      .catch((error: unknown) => {
-      const seen = upstream.requests.slice(before).map((request) => `${request.path} ${JSON.stringify(typedLine(request.body, nonce))}`);
-      throw new Error(`no reply rendered; the model was asked: ${seen.join(" | ")}; error frames on the page's WebSocket: ${traffic.received.filter((frame) => frame.ok === false || /error/i.test(frame.event ?? "") || JSON.stringify(frame.payload ?? {}).includes("dispatch-error")).slice(0, 5).map((frame) => JSON.stringify(frame).slice(0, 300)).join(" | ") || "none"}; the runtime logged since the page load:\n${runtimeLogSince(platform.dataDir, loadStarted)}`, { cause: error });
+    const replyLine = await renderedLine(page, `Fake model ${nonce} heard: ${message}`, 180_000).catch((error: unknown) => {
+      throw chatFailure(error, before);
     });
     const chatMs = Date.now() - chatStarted;
     assert.equal(replyLine.trim(), `Fake model ${nonce} heard: ${message}`, "the rendered reply answers the typed message");
@@ -334,12 +327,20 @@ describe("a tenant's OpenClaw Control UI through Clawfleet, in a real Chromium",
     assert.ok(modelCalls.some((request) => typedLine(request.body, nonce) === message), "the typed message reached the model through Clawfleet's gateway");
     assert.ok(modelCalls.every((request) => request.headers.authorization === "Bearer sk-fake-provider-key"), "provider key added by the gateway");
 
-    // A second message in the same session: the round trip once OpenClaw's first agent run is behind it.
+    // A second message in the same session: the round trip once OpenClaw's first agent run is behind it. The reply
+    // renders with the run's last delta; the run ends a moment later (its `chat` event with state `final`), and the
+    // second message is sent after that.
+    await until(() => runEnded(traffic, framesBefore), 60_000, "the end of the first agent run").catch((error: unknown) => {
+      throw chatFailure(error, before);
+    });
     const second = `Second message ${nonce}`;
+    const secondBefore = upstream.requests.length;
     const secondStarted = Date.now();
     await page.locator(COMPOSER).fill(second);
     await page.keyboard.press("Enter");
-    await renderedLine(page, `Fake model ${nonce} heard: ${second}`, 120_000);
+    await renderedLine(page, `Fake model ${nonce} heard: ${second}`, 120_000).catch((error: unknown) => {
+      throw chatFailure(error, secondBefore);
+    });
     const secondChatMs = Date.now() - secondStarted;
 
     // Every request the page made stayed under /t/acme/ (or is its WebSocket), and the only failures are OpenClaw's
