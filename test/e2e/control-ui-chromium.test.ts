@@ -309,7 +309,6 @@ describe("a tenant's OpenClaw Control UI through Clawfleet, in a real Chromium",
     const message = `Hello from the Control UI ${nonce}`;
     const before = upstream.requests.length;
     const chatStarted = Date.now();
-    const framesBefore = traffic.received.length;
     await page.locator(COMPOSER).fill(message);
     await page.keyboard.press("Enter");
     const replyLine = await renderedLine(page, `Fake model ${nonce} heard: ${message}`, 180_000).catch((error: unknown) => {
