@@ -24,7 +24,10 @@ export interface UpstreamResponse {
   status: number;
   /** Response headers worth passing on (lowercase names): content-type, retry-after, x-ratelimit-*, request ids. */
   headers: Record<string, string>;
+  /** The body chunk by chunk (a stream is piped as it arrives). Use either this or `bytes`, once. */
   body: AsyncIterable<Uint8Array>;
+  /** The whole body in one read (a JSON answer, used whole). Use either this or `body`, once; fails like `body`. */
+  bytes(): Promise<Buffer>;
 }
 
 /** A model the provider offers, as listed by `/v1/models`. */

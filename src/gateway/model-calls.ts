@@ -17,20 +17,20 @@ import { chatStreamIncludesUsage } from "../apis/index.js";
 import type { CanonicalUsage, ClientApi, StreamEvent, TranslationWarning } from "../contracts/chat.js";
 import type { ClientApiCodec } from "../contracts/client-api.js";
 import { ClawfleetError, isClawfleetError } from "../contracts/errors.js";
-import type { ProviderAdapter, UpstreamResponse } from "../contracts/provider.js";
+import type { ProviderAdapter } from "../contracts/provider.js";
 import { CallAbortController } from "../http/call-abort.js";
 import type { GatewayMetrics } from "../observability/metrics.js";
 import { authenticateModelCaller, type CallerDependencies, type ModelCaller } from "./caller.js";
 import { UsageTap } from "./passthrough-usage.js";
 import type { PriceTable } from "./pricing.js";
 import type { RequestRecorder } from "./request-recorder.js";
-import { generateAttempt, parseTagsHeader, passthroughAttempt, streamAttempt, type AttemptRecord, type PlannedTarget, type Router } from "./routing/index.js";
+import { generateAttempt, parseTagsHeader, passthroughAttempt, streamAttempt, type AttemptRecord, type PassthroughAnswer, type PlannedTarget, type Router } from "./routing/index.js";
 import type { Admission, AdmissionControl } from "./limits/admission.js";
 import { estimateRequestTokens, tokensForCharacters, usageFromEstimate } from "./limits/estimate.js";
 import { sendRefusalCompletion } from "./refusal.js";
 import type { ResponseCache } from "./response-cache.js";
 import type { SafetyGuard } from "../governance/safety/index.js";
-import { auditActor, createToolGuard, filterRequestTools, guardPassthroughBody, guardResponse, guardStream, passthroughGuardOptions, toolCacheScope, type ToolPolicyDependencies } from "../governance/tool-policy/index.js";
+import { auditActor, createToolGuard, filterRequestTools, guardPassthroughBody, guardPassthroughJson, guardResponse, guardStream, passthroughGuardOptions, toolCacheScope, type ToolPolicyDependencies } from "../governance/tool-policy/index.js";
 
 /** Response header saying whether the answer came from the cache (`hit`) or was stored for next time (`miss`). */
 export const CACHE_HEADER = "x-clawfleet-cache";
@@ -208,15 +208,18 @@ export function createModelCallHandler(codec: ClientApiCodec, dependencies: Mode
           ),
         );
         noteAttempts(outcome, result.attempts, result.target);
-        const upstream = result.result;
-        const isStream = (upstream.headers["content-type"] ?? "").includes("text/event-stream");
+        const answer = result.result;
         const readUsage = (document: unknown) => {
           const tap = new UsageTap(api);
           tap.feedDocument(document);
           return tap.result();
         };
-        const guardOptions = passthroughGuardOptions(dependencies, { codec, model: requestedModel, isStream, tenantId: caller.tenant.id, actor, requestId: request.id, readUsage });
-        return await sendUpstream(reply, { ...upstream, body: guardPassthroughBody(upstream.body, guardOptions) }, api, timer, outcome, storeInCache);
+        const guardOptions = passthroughGuardOptions(dependencies, { codec, model: requestedModel, isStream: answer.kind === "stream", tenantId: caller.tenant.id, actor, requestId: request.id, readUsage });
+        if (answer.kind === "whole") {
+          sendWholeAnswer(reply, answer, guardPassthroughJson(answer.body, guardOptions), api, timer, outcome, storeInCache);
+          return reply;
+        }
+        return await sendStreamedAnswer(reply, answer, guardPassthroughBody(answer.body, guardOptions), api, timer, outcome);
       }
 
       const guard = createToolGuard(dependencies, { tenantId: caller.tenant.id, actor, requestId: request.id, profile, sessionHeader: request.headers["x-openclaw-session-key"], request: canonical });
@@ -289,55 +292,59 @@ function copyReplyHeaders(reply: FastifyReply): void {
   }
 }
 
+/** Status and headers of a passed-through answer on the raw response, which Clawfleet then writes itself. */
+function startPassthroughReply(reply: FastifyReply, answer: PassthroughAnswer): void {
+  reply.raw.statusCode = answer.status;
+  copyReplyHeaders(reply);
+  for (const name of Object.keys(answer.headers)) reply.raw.setHeader(name, answer.headers[name] as string);
+  reply.raw.setHeader("x-request-id", reply.request.id);
+  reply.hijack();
+}
+
 /**
- * Sends a passed-through upstream answer, reading its usage on the side: a stream chunk by chunk as it
- * arrives; a JSON body whole, in one write with its length (one packet for small answers, no chunked framing).
+ * Sends a passed-through answer read whole (`body`: the upstream's bytes, or the tool guard's replacement) in
+ * one write with its length (one packet for small answers, no chunked framing), reading its usage.
  */
-async function sendUpstream(
+function sendWholeAnswer(
   reply: FastifyReply,
-  upstream: UpstreamResponse,
+  answer: Extract<PassthroughAnswer, { kind: "whole" }>,
+  body: Uint8Array,
   api: ClientApi,
   timer: CallTimer,
   outcome: Outcome,
   storeInCache: (answer: { status: number; contentType: string; body: Buffer }) => void,
-): Promise<FastifyReply> {
-  outcome.status = upstream.status;
-  const tap = new UsageTap(api);
-  const isStream = (upstream.headers["content-type"] ?? "").includes("text/event-stream");
-  const iterator = upstream.body[Symbol.asyncIterator]();
-  reply.raw.statusCode = upstream.status;
-  copyReplyHeaders(reply);
-  for (const name of Object.keys(upstream.headers)) reply.raw.setHeader(name, upstream.headers[name] as string);
-  reply.raw.setHeader("x-request-id", reply.request.id);
-  reply.hijack();
-  if (!isStream) {
-    // Usually one chunk: it is sent as it is (Buffer.concat of a single chunk would copy it).
-    const chunks: Uint8Array[] = [];
-    let length = 0;
-    for (;;) {
-      const waited = performance.now();
-      const next = await iterator.next();
-      timer.addUpstream(performance.now() - waited);
-      if (next.done) break;
-      chunks.push(next.value);
-      length += next.value.byteLength;
-    }
-    const only = chunks.length === 1 ? (chunks[0] as Uint8Array) : undefined;
-    const body = only ? Buffer.from(only.buffer, only.byteOffset, only.byteLength) : Buffer.concat(chunks, length);
-    if (upstream.status < 300) {
-      try {
-        tap.feedDocument(JSON.parse(body.toString("utf8")));
-      } catch {
-        // not JSON: no usage to count
-      }
+): void {
+  outcome.status = answer.status;
+  const bytes = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  if (answer.status < 300) {
+    const tap = new UsageTap(api);
+    try {
+      tap.feedDocument(JSON.parse(bytes.toString("utf8")));
+    } catch {
+      // not JSON: no usage to count
     }
     outcome.usage = tap.result();
-    storeInCache({ status: upstream.status, contentType: upstream.headers["content-type"] ?? "application/json", body });
-    reply.raw.setHeader("content-length", String(body.length));
-    reply.raw.setHeader(OVERHEAD_HEADER, timer.overheadMs().toFixed(3));
-    reply.raw.end(body);
-    return reply;
   }
+  storeInCache({ status: answer.status, contentType: answer.headers["content-type"] ?? "application/json", body: bytes });
+  startPassthroughReply(reply, answer);
+  reply.raw.setHeader("content-length", String(bytes.length));
+  reply.raw.setHeader(OVERHEAD_HEADER, timer.overheadMs().toFixed(3));
+  reply.raw.end(bytes);
+}
+
+/** Pipes a passed-through SSE answer to the caller chunk by chunk as it arrives, reading its usage on the side. */
+async function sendStreamedAnswer(
+  reply: FastifyReply,
+  answer: Extract<PassthroughAnswer, { kind: "stream" }>,
+  body: AsyncIterable<Uint8Array>,
+  api: ClientApi,
+  timer: CallTimer,
+  outcome: Outcome,
+): Promise<FastifyReply> {
+  outcome.status = answer.status;
+  const tap = new UsageTap(api);
+  const iterator = body[Symbol.asyncIterator]();
+  startPassthroughReply(reply, answer);
   reply.raw.setHeader("cache-control", "no-cache");
   reply.raw.setHeader("x-accel-buffering", "no");
   reply.raw.setHeader(OVERHEAD_HEADER, timer.overheadMs().toFixed(3));

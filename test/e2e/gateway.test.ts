@@ -157,6 +157,19 @@ describe("model gateway, admin API and ingress refusals", () => {
     assert.equal(upstream.requests[before]?.rawBody, raw);
   });
 
+  test("a passed-through JSON answer that breaks midway is retried: the caller gets one whole answer, no partial bytes", async () => {
+    const before = upstream.requests.length;
+    upstream.enqueue({ kind: "cut", afterBytes: 60 });
+    const client = new OpenAI({ apiKey: acmeKey, baseURL: `${platform.url}/v1`, maxRetries: 0 });
+    const { data: completion, response } = await client.chat.completions
+      .create({ model: "gpt-4o-mini", messages: [{ role: "user", content: "whole or nothing" }] })
+      .withResponse();
+    assert.equal(response.status, 200);
+    assert.equal(completion.choices[0]?.message.content, "FAKE-REPLY to: whole or nothing");
+    assert.equal(upstream.requests.length - before, 2, "the broken answer was retried once");
+    assert.equal(upstream.requests[before]?.rawBody, upstream.requests[before + 1]?.rawBody, "both attempts sent the caller's exact bytes");
+  });
+
   test("a 429 is retried after its Retry-After; when retries run out the caller gets 429 with Retry-After", async () => {
     const before = upstream.requests.length;
     upstream.enqueue({ kind: "fixture", name: "error-429" });

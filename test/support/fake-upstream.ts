@@ -73,7 +73,12 @@ export type FakeReply =
    * Send the headers and the first `afterChunks` chunks of the echo reply (never `[DONE]`), then
    * nothing until `close()`. A non-streaming request gets the headers only.
    */
-  | { kind: "stall"; afterChunks: number };
+  | { kind: "stall"; afterChunks: number }
+  /**
+   * A JSON answer broken midway: the echo reply's headers (its full `content-length`) and its first `afterBytes`
+   * bytes, then the socket is destroyed. A streaming request gets the same cut of the JSON answer.
+   */
+  | { kind: "cut"; afterBytes: number };
 
 /** A handle on a running fake upstream. */
 export interface FakeUpstream {
@@ -126,7 +131,7 @@ const INTERNAL_CONTEXT_MARKER = "<<<BEGIN_OPENCLAW_INTERNAL_CONTEXT";
 const FIXTURE_NAME_PATTERN = /^[a-z0-9][a-z0-9._-]*$/i;
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
 const MODEL_IDS = ["gpt-4o-mini", "gpt-4o", "gpt-4.1-mini", "fake-model"];
-const REPLY_KINDS = new Set(["text", "tool_call", "error", "fixture", "reset", "stall"]);
+const REPLY_KINDS = new Set(["text", "tool_call", "error", "fixture", "reset", "stall", "cut"]);
 /** Word runs and punctuation runs, each with its leading whitespace: roughly OpenAI's token pieces. */
 const PIECE_PATTERN = /\s*[\p{L}\p{N}_]+|\s*[^\s\p{L}\p{N}_]+|\s+/gu;
 
@@ -276,6 +281,11 @@ function assertValidReply(reply: FakeReply): void {
     case "stall":
       if (!Number.isInteger(reply.afterChunks) || reply.afterChunks < 0) {
         throw new TypeError("fake-upstream: stall needs an integer `afterChunks` ≥ 0");
+      }
+      return;
+    case "cut":
+      if (!Number.isInteger(reply.afterBytes) || reply.afterBytes < 0) {
+        throw new TypeError("fake-upstream: cut needs an integer `afterBytes` ≥ 0");
       }
       return;
     case "reset":
@@ -675,6 +685,13 @@ export async function startFakeUpstream(options: StartFakeUpstreamOptions = {}):
       case "reset":
         request.socket.destroy();
         return;
+      case "cut": {
+        const generated = await generateText(echoText(body), undefined, identity);
+        const whole = Buffer.from(generated.json);
+        response.writeHead(200, { "content-type": "application/json", ...standardHeaders(), "content-length": String(whole.length) });
+        response.write(whole.subarray(0, Math.min(reply.afterBytes, whole.length - 1)), () => request.socket.destroy());
+        return;
+      }
       case "stall": {
         if (!streaming) {
           response.writeHead(200, { "content-type": "application/json", ...standardHeaders() });

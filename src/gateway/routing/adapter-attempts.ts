@@ -11,7 +11,7 @@
  */
 import type { CanonicalRequest, CanonicalResponse, StreamEvent, TranslationWarning } from "../../contracts/chat.js";
 import { ClawfleetError } from "../../contracts/errors.js";
-import type { ProviderAdapter, UpstreamResponse } from "../../contracts/provider.js";
+import type { ProviderAdapter } from "../../contracts/provider.js";
 import type { AttemptContext, AttemptFunction, TargetHealthReport } from "./execute.js";
 import type { PlannedTarget } from "./plan.js";
 import { isRetryableFailure } from "./retry.js";
@@ -75,17 +75,29 @@ export function streamAttempt(adapters: AdapterLookup, request: CanonicalRequest
 }
 
 /**
+ * A passed-through answer. `whole`: any answer that is not an event stream (a JSON document, an error body),
+ * read completely inside the attempt; `stream`: an SSE answer (`content-type: text/event-stream`), whose `body`
+ * starts with the held-back first chunk.
+ */
+export type PassthroughAnswer =
+  | { kind: "whole"; status: number; headers: Record<string, string>; body: Buffer }
+  | { kind: "stream"; status: number; headers: Record<string, string>; body: AsyncIterable<Uint8Array> };
+
+/**
  * An attempt calling `adapter.passthrough` (same-schema traffic) with `bodyFor(target)` (the caller's bytes,
  * `model` rewritten for that target). A 429 or 5xx answer is read (up to 64 KiB), closed and thrown as
  * `CF_UPSTREAM_ERROR` with its status and `retry-after`, so it is retried or falls back like any other; other
- * statuses (2xx, the caller's 4xx) are returned as they are. Resolves after the first body chunk arrived.
+ * statuses (2xx, the caller's 4xx) are returned as they are. A stream resolves after its first body chunk
+ * arrived; any other answer after its whole body arrived (in one read, no iteration per chunk), so a failure
+ * midway through a JSON answer (a reset, a stall past the idle limit) still retries or falls back: nothing has
+ * reached the caller yet. The attempt's backstop deadline (`attemptDeadlineMs`) covers that read too, as it
+ * does `generate`'s.
  * @throws ClawfleetError `CF_INTERNAL` when the target's adapter has no `passthrough`.
  */
-export function passthroughAttempt(adapters: AdapterLookup, bodyFor: (target: PlannedTarget) => { body: Buffer; stream: boolean }): AttemptFunction<UpstreamResponse> {
+export function passthroughAttempt(adapters: AdapterLookup, bodyFor: (target: PlannedTarget) => { body: Buffer; stream: boolean }): AttemptFunction<PassthroughAnswer> {
   return async (target, context) => {
     const adapter = resolveAdapter(adapters, target.provider);
     if (!adapter.passthrough) throw new ClawfleetError("CF_INTERNAL", `provider ${target.provider} cannot pass requests through`, { details: { provider: target.provider } });
-    const health = context.deferHealthReport();
     const response = await adapter.passthrough(bodyFor(target), context);
     if (response.status === 429 || response.status >= 500) {
       const text = await readLimited(response.body, ERROR_BODY_LIMIT_BYTES);
@@ -95,9 +107,13 @@ export function passthroughAttempt(adapters: AdapterLookup, bodyFor: (target: Pl
         details: { provider: target.provider, upstreamStatus: response.status, upstreamMessage: text.slice(0, 1000) },
       });
     }
+    if (!(response.headers["content-type"] ?? "").includes("text/event-stream")) {
+      return { kind: "whole", status: response.status, headers: response.headers, body: await response.bytes() };
+    }
+    const health = context.deferHealthReport();
     const iterator = response.body[Symbol.asyncIterator]();
     const first = await iterator.next();
-    return { ...response, body: continueBytes(first, iterator, health, context) };
+    return { kind: "stream", status: response.status, headers: response.headers, body: continueBytes(first, iterator, health, context) };
   };
 }
 

@@ -8,6 +8,7 @@ import type { ClientApiCodec } from "../../contracts/client-api.js";
 import type { ApprovalGate, AuditLog, PermissionProfile, ProfileResolver } from "../../contracts/governance.js";
 import type { DecisionContext } from "./decide.js";
 import { TOOL_DENIED_CODE, ToolCallGuard } from "./guard.js";
+import type { PassthroughGuardOptions } from "./passthrough-guard.js";
 
 /** The governance dependencies of the model gateway (built in src/deps.ts). */
 export interface ToolPolicyDependencies {
@@ -74,13 +75,13 @@ export function createToolGuard(
 export const PASSTHROUGH_REFUSAL_TEXT = `Clawfleet blocked a tool call: this request offered no tools, so no tool call is accepted. The tool was not run. [${TOOL_DENIED_CODE}]`;
 
 /**
- * Options of `guardPassthroughBody` for one passed-through answer: the refusal in the caller's API (a JSON
+ * Options of `guardPassthroughJson` / `guardPassthroughBody` for one passed-through answer: the refusal in the caller's API (a JSON
  * answer, or a stream error event), and an audit event when it trips.
  */
 export function passthroughGuardOptions(
   dependencies: Pick<ToolPolicyDependencies, "audit">,
   call: { codec: ClientApiCodec; model: string; isStream: boolean; tenantId: string; actor: string; requestId: string; readUsage: (document: unknown) => CanonicalUsage | null },
-) {
+): PassthroughGuardOptions {
   return {
     api: call.codec.api,
     isStream: call.isStream,

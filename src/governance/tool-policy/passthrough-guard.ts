@@ -85,21 +85,43 @@ function linesHaveToolCall(api: ClientApi, bytes: Buffer): boolean {
   return false;
 }
 
+/** What the guard of one passed-through answer needs (see `passthroughGuardOptions` in gateway-hooks.ts). */
+export interface PassthroughGuardOptions {
+  api: ClientApi;
+  /** The answer is SSE. */
+  isStream: boolean;
+  /** Usage of a parsed answer document (billed even when the answer is replaced). */
+  readUsage: (document: unknown) => CanonicalUsage | null;
+  /** The JSON answer that replaces one holding a tool call, in the caller's API. */
+  refusalBody: (usage: CanonicalUsage | null) => Buffer;
+  /** The SSE text that ends a stream that tripped. */
+  refusalEvent: () => string;
+  /** Told once, when the guard trips. */
+  onTrip: () => void;
+}
+
 /**
- * Wraps a passed-through answer body. `isStream` says SSE; `refusalBody(usage)` builds the JSON replacement
- * (in the caller's API), `refusalEvent()` the SSE text that ends a tripped stream; `onTrip` is told once.
+ * Guards a whole JSON answer: returns `whole` itself (same bytes, no copy) when it holds no tool call, else the
+ * refusal body (`options.refusalBody`, with the answer's usage when it can be read).
  */
-export async function* guardPassthroughBody(
-  body: AsyncIterable<Uint8Array>,
-  options: {
-    api: ClientApi;
-    isStream: boolean;
-    readUsage: (document: unknown) => CanonicalUsage | null;
-    refusalBody: (usage: CanonicalUsage | null) => Buffer;
-    refusalEvent: () => string;
-    onTrip: () => void;
-  },
-): AsyncGenerator<Uint8Array, void, undefined> {
+export function guardPassthroughJson(whole: Uint8Array, options: PassthroughGuardOptions): Uint8Array {
+  if (!jsonBodyHasToolCall(options.api, whole)) return whole;
+  options.onTrip();
+  let usage: CanonicalUsage | null = null;
+  try {
+    usage = options.readUsage(JSON.parse(Buffer.from(whole.buffer, whole.byteOffset, whole.byteLength).toString("utf8")));
+  } catch {
+    usage = null;
+  }
+  return options.refusalBody(usage);
+}
+
+/**
+ * Wraps a passed-through answer body (the module docstring says how each kind is checked). A JSON body
+ * (`isStream` false) is collected and checked by {@link guardPassthroughJson}; the gateway itself reads JSON
+ * answers whole and calls that directly.
+ */
+export async function* guardPassthroughBody(body: AsyncIterable<Uint8Array>, options: PassthroughGuardOptions): AsyncGenerator<Uint8Array, void, undefined> {
   const { api } = options;
   if (!options.isStream) {
     const chunks: Uint8Array[] = [];
@@ -108,19 +130,7 @@ export async function* guardPassthroughBody(
       chunks.push(chunk);
       length += chunk.byteLength;
     }
-    const whole = chunks.length === 1 ? (chunks[0] as Uint8Array) : Buffer.concat(chunks, length);
-    if (!jsonBodyHasToolCall(api, whole)) {
-      yield whole;
-      return;
-    }
-    options.onTrip();
-    let usage: CanonicalUsage | null = null;
-    try {
-      usage = options.readUsage(JSON.parse(Buffer.from(whole.buffer, whole.byteOffset, whole.byteLength).toString("utf8")));
-    } catch {
-      usage = null;
-    }
-    yield options.refusalBody(usage);
+    yield guardPassthroughJson(chunks.length === 1 ? (chunks[0] as Uint8Array) : Buffer.concat(chunks, length), options);
     return;
   }
   let pending: Buffer | null = null;

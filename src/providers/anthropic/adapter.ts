@@ -60,7 +60,7 @@ export class AnthropicAdapter implements ProviderAdapter {
   /** Forwards the caller's exact bytes to `/v1/messages`; upstream HTTP errors come back as a response. */
   async passthrough(call: { body: Buffer; stream: boolean }, context: ProviderCallContext): Promise<UpstreamResponse> {
     const reply = await this.send(call.body, call.stream, context);
-    return { status: reply.status, headers: forwardedHeaders(reply.headers, FORWARDED_RESPONSE_HEADERS), body: reply.body };
+    return { status: reply.status, headers: forwardedHeaders(reply.headers, FORWARDED_RESPONSE_HEADERS), body: reply.body, bytes: () => reply.bytes() };
   }
 
   async close(): Promise<void> {

@@ -54,6 +54,11 @@ export interface UpstreamReply {
    * closes the connection.
    */
   body: AsyncIterable<Uint8Array>;
+  /**
+   * Reads the whole body in one piece (undici's `body.bytes()`: no iteration per chunk, for an answer that is
+   * used whole, such as a JSON document). Use either this or `body`, once. Fails like `body`.
+   */
+  bytes(): Promise<Buffer>;
   /** Reads the body as UTF-8 text, keeping at most `limitBytes` (default 1 MiB) and discarding the rest. */
   text(limitBytes?: number): Promise<string>;
 }
@@ -157,6 +162,16 @@ export class UpstreamHttpClient {
       status: response.statusCode,
       headers: response.headers,
       body,
+      async bytes(): Promise<Buffer> {
+        if (first !== undefined) return Buffer.concat(await collect(body));
+        try {
+          const whole = await readable.bytes();
+          return Buffer.from(whole.buffer, whole.byteOffset, whole.byteLength);
+        } catch (error) {
+          readable.destroy();
+          throw failure(error);
+        }
+      },
       async text(limitBytes = DEFAULT_TEXT_LIMIT_BYTES): Promise<string> {
         const parts: Uint8Array[] = [];
         let size = 0;
@@ -201,6 +216,12 @@ export class UpstreamHttpClient {
     }
     return pool;
   }
+}
+
+async function collect(body: AsyncIterable<Uint8Array>): Promise<Uint8Array[]> {
+  const parts: Uint8Array[] = [];
+  for await (const chunk of body) parts.push(chunk);
+  return parts;
 }
 
 async function* chunksOf(

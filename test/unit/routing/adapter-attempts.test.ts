@@ -172,15 +172,27 @@ test("a consumer that stops early closes the upstream iterator and gives no verd
   assert.equal(breakers.acquire("a/model-a"), "trial", "the trial slot was freed");
 });
 
-function bytes(...texts: string[]): AsyncIterable<Uint8Array> {
-  return (async function* () {
+/** A passed-through upstream answer whose body is `texts`, one chunk each; `bytes()` fails with `failure` if given. */
+function answer(status: number, headers: Record<string, string>, texts: string[], failure?: Error): UpstreamResponse {
+  const body = (async function* () {
     for (const text of texts) yield Buffer.from(text);
+    if (failure) throw failure;
   })();
+  return {
+    status,
+    headers,
+    body,
+    async bytes() {
+      const parts: Buffer[] = [];
+      for await (const chunk of body) parts.push(Buffer.from(chunk));
+      return Buffer.concat(parts);
+    },
+  };
 }
 
 test("passthroughAttempt: a 503 with retry-after is a retryable failure; a caller's 4xx is returned untouched", async () => {
-  const a = fakeAdapter("a", happyEvents, () => ({ status: 503, headers: { "retry-after": "120" }, body: bytes('{"error":{"message":"busy"}}') }));
-  const b = fakeAdapter("b", happyEvents, () => ({ status: 200, headers: { "content-type": "application/json" }, body: bytes('{"id":', '"b"}') }));
+  const a = fakeAdapter("a", happyEvents, () => answer(503, { "retry-after": "120" }, ['{"error":{"message":"busy"}}']));
+  const b = fakeAdapter("b", happyEvents, () => answer(200, { "content-type": "application/json" }, ['{"id":', '"b"}']));
   const bodies: string[] = [];
   const attempt = passthroughAttempt(new Map([["a", a], ["b", b]]), (target) => {
     bodies.push(target.model);
@@ -190,20 +202,40 @@ test("passthroughAttempt: a 503 with retry-after is a retryable failure; a calle
   assert.equal(outcome.target.provider, "b");
   assert.deepEqual(bodies, ["model-a", "model-b"]);
   assert.deepEqual(outcome.attempts.map((entry) => [entry.outcome, entry.status]), [["upstream_error", 503], ["success", undefined]]);
-  const chunks: string[] = [];
-  for await (const chunk of outcome.result.body) chunks.push(Buffer.from(chunk).toString());
-  assert.equal(chunks.join(""), '{"id":"b"}');
+  assert.equal(outcome.result.kind, "whole", "a JSON answer is read whole inside the attempt");
+  assert.equal(outcome.result.body.toString(), '{"id":"b"}');
 
-  const rejecting = fakeAdapter("a", happyEvents, () => ({ status: 401, headers: {}, body: bytes('{"error":"bad key"}') }));
+  const rejecting = fakeAdapter("a", happyEvents, () => answer(401, {}, ['{"error":"bad key"}']));
   const rejected = await setup().run(passthroughAttempt(new Map([["a", rejecting], ["b", b]]), () => ({ body: Buffer.from("{}"), stream: false })));
   assert.equal(rejected.target.provider, "a");
   assert.equal(rejected.result.status, 401);
+  assert.equal(rejected.result.kind === "whole" && rejected.result.body.toString(), '{"error":"bad key"}');
 
   const lastOnly = await setup()
     .run(passthroughAttempt(new Map([["a", a], ["b", a]]), () => ({ body: Buffer.from("{}"), stream: false })))
     .catch((caught: unknown) => caught);
   assert.ok(lastOnly instanceof ClawfleetError && lastOnly.status === 503 && lastOnly.retryAfterSeconds === 120);
   assert.equal(lastOnly.details?.upstreamMessage, '{"error":{"message":"busy"}}');
+});
+
+test("passthroughAttempt: a JSON answer that breaks midway falls back (nothing reached the caller); a stream is returned after its first chunk", async () => {
+  const reset = new ClawfleetError("CF_UPSTREAM_UNREACHABLE", "provider a: connection reset", { status: 502 });
+  const broken = fakeAdapter("a", happyEvents, () => answer(200, { "content-type": "application/json" }, ['{"id":"a","cho'], reset));
+  const b = fakeAdapter("b", happyEvents, () => answer(200, { "content-type": "application/json" }, ['{"id":"b"}']));
+  const { breakers, run } = setup();
+  const outcome = await run(passthroughAttempt(new Map([["a", broken], ["b", b]]), () => ({ body: Buffer.from("{}"), stream: false })));
+  assert.equal(outcome.target.provider, "b");
+  assert.deepEqual(outcome.attempts.map((entry) => [entry.provider, entry.outcome]), [["a", "unreachable"], ["b", "success"]]);
+  assert.equal(outcome.result.kind === "whole" && outcome.result.body.toString(), '{"id":"b"}');
+  assert.equal(breakers.state("b/model-b"), "closed");
+
+  const sse = ["data: {\"id\":1}\n\n", "data: [DONE]\n\n"];
+  const streaming = fakeAdapter("a", happyEvents, () => answer(200, { "content-type": "text/event-stream" }, sse));
+  const streamed = await setup().run(passthroughAttempt(new Map([["a", streaming]]), () => ({ body: Buffer.from("{}"), stream: true })));
+  assert.equal(streamed.result.kind, "stream");
+  const chunks: string[] = [];
+  if (streamed.result.kind === "stream") for await (const chunk of streamed.result.body) chunks.push(Buffer.from(chunk).toString());
+  assert.deepEqual(chunks, sse);
 });
 
 test("retry-after: delay-seconds or an HTTP-date (RFC 9110 §10.2.3)", () => {
