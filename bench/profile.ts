@@ -39,7 +39,7 @@ const SAMPLE_HZ = 4999;
 const OUT = process.env.BENCH_OUT ?? mkdtempSync(path.join(tmpdir(), "cf-profile-"));
 mkdirSync(OUT, { recursive: true });
 /** The shebang's V8 flags (bin/clawfleet.js) plus what perf needs to name JavaScript frames. */
-const PROFILED_NODE_ARGS = ["--single-threaded-gc", "--no-memory-reducer", "--perf-basic-prof-only-functions", "--interpreted-frames-native-stack"];
+const PROFILED_NODE_ARGS = ["--single-threaded-gc", "--no-memory-reducer", "--no-allocation-site-pretenuring", "--perf-basic-prof-only-functions", "--interpreted-frames-native-stack"];
 
 interface MapEntry {
   start: number;
