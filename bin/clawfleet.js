@@ -18,8 +18,8 @@
 // the per-request path shares with longer-lived objects were "tenured"; their objects then went to the old space,
 // kept the young objects they point to alive, and young collections took 5-13 ms every ~0.35 s instead of
 // 0.4-0.8 ms every ~0.1 s, the old generation growing ~2.5 MB per collection: the slow mode above
-// (`--trace-pretenuring-statistics` shows the tenure decisions). AMD host, 2026-12-06: 4 of 6 servers without
-// this flag fell into it (added p99 10-14 ms), 0 of 4 with it (1.2-2.2 ms); docs/benchmarks.md, "Session 8".
+// (`--trace-pretenuring-statistics` shows the tenure decisions). AMD host, 2026-12-06: 4 of 8 servers without
+// this flag fell into it (added p99 10-14 ms), 0 of 6 with it (1.2-4.0 ms); docs/benchmarks.md, "Session 8".
 import { main } from "../dist/cli/main.js";
 
 await main(process.argv);
