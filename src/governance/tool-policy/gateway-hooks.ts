@@ -75,8 +75,8 @@ export function createToolGuard(
 export const PASSTHROUGH_REFUSAL_TEXT = `Clawfleet blocked a tool call: this request offered no tools, so no tool call is accepted. The tool was not run. [${TOOL_DENIED_CODE}]`;
 
 /**
- * Options of `guardPassthroughJson` / `guardPassthroughBody` for one passed-through answer: the refusal in the caller's API (a JSON
- * answer, or a stream error event), and an audit event when it trips.
+ * Options of `guardPassthroughJson` / `guardPassthroughBody` for one passed-through answer: the refusal in the
+ * caller's API (a JSON answer, or a stream error event), and an audit event when it trips.
  */
 export function passthroughGuardOptions(
   dependencies: Pick<ToolPolicyDependencies, "audit">,
