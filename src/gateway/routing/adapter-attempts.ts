@@ -75,7 +75,7 @@ export function streamAttempt(adapters: AdapterLookup, request: CanonicalRequest
 }
 
 /**
- * A passed-through answer. `whole`: any answer that is not an event stream (a JSON document, an error body),
+ * A passed-through answer. `whole`: an answer that is not an event stream (a JSON document, an error body),
  * read completely inside the attempt; `stream`: an SSE answer (`content-type: text/event-stream`), whose `body`
  * starts with the held-back first chunk.
  */
