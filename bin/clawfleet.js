@@ -14,8 +14,8 @@
 // idle. Not a cure: later runs found servers with this flag in the same slow mode (young-generation objects
 // surviving and promoted; docs/benchmarks.md, "Session 6"), so the reducer is at most one way into it.
 // --no-allocation-site-pretenuring: V8 no longer decides, per allocation site, to allocate objects straight in the
-// old generation when a young collection found most of that site's objects alive. Under steady load some sites
-// the per-request path shares with longer-lived objects were "tenured"; their objects then went to the old space,
+// old generation when a young collection found most of that site's objects alive. Under steady load some servers
+// kept "tenuring" sites (which ones was not traced); per-request objects from them then went to the old space,
 // kept the young objects they point to alive, and young collections took 5-13 ms every ~0.35 s instead of
 // 0.4-0.8 ms every ~0.1 s, the old generation growing ~2.5 MB per collection: the slow mode above
 // (`--trace-pretenuring-statistics` shows the tenure decisions). AMD host, 2026-12-06: 4 of 8 servers without
