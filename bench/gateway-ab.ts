@@ -16,7 +16,8 @@
  * which can match the slowest requests against what the in-server probe saw.
  *
  * Environment: BENCH_FLOOR=1 (also measure bench/floor-proxy.mjs, the least a Node.js gateway can do), BENCH_PORTKEY=1
- * (also Portkey's gateway, as in bench:gateway),
+ * (also Portkey's gateway, as in bench:gateway), BENCH_PIN=0 (let every process run on any CPU; by default the load
+ * and the upstream run on CPU 0 and the servers on CPU 1: harness.ts `PIN`),
  * BENCH_BUILDS="name=dir,name=dir|node flags" (default: "this=<repo>"; each dir has `dist/` built and
  * `node_modules`; without flags a build runs as its `bin/clawfleet.js` says (its shebang's node flags); flags after
  * `|` replace those, for that server only, to compare V8 settings), BENCH_CONNECTIONS (32), BENCH_MODES
@@ -30,7 +31,7 @@
 import type { ChildProcess } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
-import { addedByRound, cpuMs, interleave, measureRounds, median, startFloorProxy, startPortkey, probeDump, ROOT, rssMiB, startClawfleet, startUpstream, stopAll, type InterleavedResult, type LoadResult, type ProbeReport, type Target } from "./harness.js";
+import { addedByRound, cpuMs, interleave, measureRounds, median, startFloorProxy, startPortkey, probeDump, pinBenchProcess, placementLine, ROOT, rssMiB, startClawfleet, startUpstream, stopAll, type InterleavedResult, type LoadResult, type ProbeReport, type Target } from "./harness.js";
 
 const RATE = Number(process.env.BENCH_RATE ?? 500);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
@@ -144,6 +145,7 @@ async function measureByRounds(targets: Target[]): Promise<string[]> {
   );
   const lines = [
     `machine: ${cpus().length} × ${cpus()[0]?.model ?? "CPU"}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}`,
+    placementLine(),
     `load: ${RATE} req/s open loop, ${SECONDS} s after ${WARMUP_SECONDS} s of warm-up at the same rate, ${CONNECTIONS} connections, ${ROUNDS} rounds, one target at a time; medians of rounds (added = the build's figure minus direct's in the same round)`,
   ];
   for (const mode of MODES) {
@@ -176,6 +178,7 @@ async function measureByRounds(targets: Target[]): Promise<string[]> {
 async function measureInterleaved(targets: Target[]): Promise<string[]> {
   const lines = [
     `machine: ${cpus().length} × ${cpus()[0]?.model ?? "CPU"}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}`,
+    placementLine(),
     `load: bench/interleave.mjs, turns of ${SLOT_MS} ms at ${RATE} req/s (open loop), ${CONNECTIONS} connections per target, ${WARMUP_CYCLES} warm-up cycles then ${CYCLES} measured (${(CYCLES * (SLOT_MS - SETTLE_MS) * RATE) / 1000} requests per target and mode counted, the first ${SETTLE_MS} ms of each turn not, pooled)`,
   ];
   for (const mode of MODES) {
@@ -214,6 +217,7 @@ async function measureInterleaved(targets: Target[]): Promise<string[]> {
   return lines;
 }
 
+pinBenchProcess();
 const children: ChildProcess[] = [];
 const dataDirs: string[] = [];
 try {

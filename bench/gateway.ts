@@ -30,12 +30,16 @@
  * /proc, over the measured cycles; a server idles outside its turns). Then the maximum requests/s at
  * BENCH_CONNECTIONS (default 32) connections (closed loop, BENCH_SECONDS (default 8) per target and mode,
  * `bench/load.mjs`) and each server's RSS afterwards.
+ * Placement: on a machine with 2 or more CPUs the load generators, the fake upstream and this script run on CPU 0
+ * and every measured server on CPU 1 (`taskset`; harness.ts `PIN`), so a server's latency holds its own work and
+ * queueing, not the generator's; BENCH_PIN=0 lets every process run anywhere (the method of runs before
+ * 2026-12-07). The report's second line says which.
  * Bounded: fixed cycles, rates and durations (about 12 minutes). Portkey is installed into bench/portkey on first
  * run. Before/after comparisons of builds: `bench/gateway-ab.ts`.
  */
 import type { ChildProcess } from "node:child_process";
 import { cpus, totalmem } from "node:os";
-import { cpuMs, interleave, load, ROOT, rssMiB, startClawfleet, startFloorProxy, startNginx, startPortkey, startUpstream, stopAll, type InterleavedResult, type LoadResult, type Target } from "./harness.js";
+import { cpuMs, interleave, load, pinBenchProcess, placementLine, ROOT, rssMiB, startClawfleet, startFloorProxy, startNginx, startPortkey, startUpstream, stopAll, type InterleavedResult, type LoadResult, type Target } from "./harness.js";
 
 const RATE = Number(process.env.BENCH_RATE ?? 500);
 const SLOT_MS = Number(process.env.BENCH_SLOT_MS ?? 5000);
@@ -46,6 +50,7 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const MODES = ["json", "stream"] as const;
 
+pinBenchProcess();
 const children: ChildProcess[] = [];
 const dataDirs: string[] = [];
 try {
@@ -84,6 +89,7 @@ try {
 
   const lines = [
     `machine: ${cpus().length} × ${cpus()[0]?.model ?? "CPU"}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}`,
+    placementLine(),
     `load: bench/interleave.mjs (undici, own process), targets in turns of ${SLOT_MS} ms at ${RATE} req/s (open loop), ${WARMUP_CYCLES} warm-up cycles then ${CYCLES} measured (${(CYCLES * (SLOT_MS - SETTLE_MS) * RATE) / 1000} requests per target and mode counted, the first ${SETTLE_MS} ms of each turn not, pooled); then ${SECONDS} s closed loop with ${CONNECTIONS} connections for the maximum`,
   ];
   for (const mode of MODES) {

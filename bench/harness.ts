@@ -3,14 +3,62 @@
  * `clawfleet serve` with a tenant and a model key, the load generator (`bench/load.mjs`, own process) and the
  * optional in-server probe (`bench/probe.mjs`, BENCH_PROBE=1).
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from "node:child_process";
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpus, tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const BENCH_DIR = fileURLToPath(new URL("./", import.meta.url));
 export const ROOT = path.dirname(BENCH_DIR.replace(/\/$/, ""));
+
+/**
+ * CPU pinning (`taskset`, util-linux), on by default on a machine with 2 or more CPUs; BENCH_PIN=0 turns it off,
+ * BENCH_PIN=1 insists (and fails on a machine with one CPU). Pinned, the load generators, the fake upstream and the
+ * benchmark script run on CPU 0 and every measured server (Clawfleet, the floor, nginx, Portkey) on CPU 1, each
+ * process with all its threads (affinity is set at exec, so threads started later inherit it). Unpinned, any
+ * process may run on either CPU, and a server's request waits whenever the generator or the upstream holds the CPU
+ * it needs, and its threads move between CPUs (on the 2-vCPU hosts here that roughly doubled every server's CPU
+ * time per request, the floor's included). Pinned, a server has one CPU of its own, as a gateway in production
+ * has (its callers and its provider run on other machines), and what it adds is its own work and its own
+ * queueing. Every server gets the same single CPU, so the comparison stays fair.
+ */
+export const PIN = process.env.BENCH_PIN === "1" || (process.env.BENCH_PIN !== "0" && cpus().length >= 2);
+export type CpuRole = "load" | "server";
+const CPU_OF_ROLE: Record<CpuRole, string> = { load: "0", server: "1" };
+
+/**
+ * `[command, args]` to spawn `command args` on the CPU of `role` when pinning (`PIN`; through `taskset -c`),
+ * else unchanged. @throws Error when BENCH_PIN=1 asks for pinning on a machine with fewer than 2 CPUs.
+ */
+export function onCpu(role: CpuRole, command: string, args: readonly string[]): [string, string[]] {
+  if (!PIN) return [command, [...args]];
+  if (cpus().length < 2) throw new Error("BENCH_PIN=1 needs at least 2 CPUs");
+  return ["taskset", ["-c", CPU_OF_ROLE[role], command, ...args]];
+}
+
+/**
+ * When pinning (`PIN`), moves the calling benchmark script (it mostly sleeps between turns) onto the generator's CPU,
+ * so it never takes the servers' CPU. @throws Error when `taskset` fails.
+ */
+export function pinBenchProcess(): void {
+  if (!PIN) return;
+  const pinned = spawnSync("taskset", ["-a", "-p", "-c", CPU_OF_ROLE.load, String(process.pid)], { stdio: ["ignore", "ignore", "pipe"] });
+  if (pinned.status !== 0) throw new Error(`taskset failed: ${pinned.stderr.toString()}`);
+}
+
+/** One line for a benchmark's report saying where its processes ran. */
+export function placementLine(): string {
+  return PIN
+    ? "CPUs: pinned (the default; BENCH_PIN=0 shares them): load generator, fake upstream and this script on CPU 0, the measured server on CPU 1"
+    : "CPUs: shared (not pinned: BENCH_PIN=0, or one CPU only)";
+}
+
+/** Spawns `command args` on the CPU of `role` (see `onCpu`). */
+function spawnOn(role: CpuRole, command: string, args: readonly string[], options: SpawnOptions): ChildProcess {
+  const [file, argv] = onCpu(role, command, args);
+  return spawn(file, argv, options);
+}
 
 export interface Target {
   name: string;
@@ -111,11 +159,11 @@ export async function load(target: Target, stream: boolean, options: { rate?: nu
  * @throws Error with the generator's stderr when it exits non-zero.
  */
 async function runGenerator(script: string, argument: string): Promise<string> {
-  const child = spawn(process.execPath, [path.join(BENCH_DIR, script), argument], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawnOn("load", process.execPath, [path.join(BENCH_DIR, script), argument], { stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
-  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stdout?.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
   const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
   if (code !== 0) throw new Error(`load generator ${script} failed: ${stderr}`);
   return stdout.trim();
@@ -162,7 +210,7 @@ export async function interleave(
 
 /** Starts `bench/fast-upstream.mjs`; returns its base URL. */
 export async function startUpstream(children: ChildProcess[]): Promise<{ url: string; pid: number }> {
-  const upstream = spawn(process.execPath, [path.join(BENCH_DIR, "fast-upstream.mjs"), "0"], { stdio: ["ignore", "pipe", "inherit"] });
+  const upstream = spawnOn("load", process.execPath, [path.join(BENCH_DIR, "fast-upstream.mjs"), "0"], { stdio: ["ignore", "pipe", "inherit"] });
   children.push(upstream);
   const port = Number((await waitForLine(upstream, /PORT (\d+)/, 10_000))[1]);
   return { url: `http://127.0.0.1:${port}`, pid: upstream.pid ?? 0 };
@@ -199,7 +247,7 @@ export async function startClawfleet(
   // node flags of its own (A/B of V8 settings, the probe) through node, with only those flags.
   const command = path.join(options.buildRoot, "bin", "clawfleet.js");
   const serveArgs = ["serve", "--port", String(options.port), "--config", configFile];
-  const clawfleet = spawn(nodeArgs.length > 0 ? process.execPath : command, nodeArgs.length > 0 ? [...nodeArgs, command, ...serveArgs] : serveArgs, {
+  const clawfleet = spawnOn("server", nodeArgs.length > 0 ? process.execPath : command, nodeArgs.length > 0 ? [...nodeArgs, command, ...serveArgs] : serveArgs, {
     cwd: options.buildRoot,
     env: {
       PATH: process.env.PATH,
@@ -238,7 +286,7 @@ export async function startClawfleet(
 
 /** Starts `bench/floor-proxy.mjs` (the least a Node.js gateway can do) in front of the upstream. */
 export async function startFloorProxy(children: ChildProcess[], upstreamUrl: string): Promise<Target> {
-  const proxy = spawn(process.execPath, [path.join(BENCH_DIR, "floor-proxy.mjs"), upstreamUrl, "0"], { stdio: ["ignore", "pipe", "inherit"], cwd: ROOT });
+  const proxy = spawnOn("server", process.execPath, [path.join(BENCH_DIR, "floor-proxy.mjs"), upstreamUrl, "0"], { stdio: ["ignore", "pipe", "inherit"], cwd: ROOT });
   children.push(proxy);
   const port = Number((await waitForLine(proxy, /PORT (\d+)/, 10_000))[1]);
   return { name: "floor", url: `http://127.0.0.1:${port}`, headers: { authorization: "Bearer sk-bench" }, pid: proxy.pid ?? 0 };
@@ -275,7 +323,7 @@ export async function startNginx(children: ChildProcess[], dataDirs: string[], p
       "}",
     ].join("\n"),
   );
-  const nginx = spawn(binary, ["-p", prefix, "-c", path.join(prefix, "nginx.conf"), "-g", "daemon off; master_process off;"], { stdio: ["ignore", "pipe", "pipe"] });
+  const nginx = spawnOn("server", binary, ["-p", prefix, "-c", path.join(prefix, "nginx.conf"), "-g", "daemon off; master_process off;"], { stdio: ["ignore", "pipe", "pipe"] });
   children.push(nginx);
   const url = `http://127.0.0.1:${port}`;
   await waitForHttp(url, 10_000);
@@ -290,7 +338,7 @@ export async function startPortkey(children: ChildProcess[], port: number, upstr
     const installed = spawnSync("npm", ["ci", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: portkeyDirectory, stdio: "inherit" });
     if (installed.status !== 0) throw new Error("npm ci in bench/portkey failed");
   }
-  const portkey = spawn(process.execPath, ["--import", path.join(portkeyDirectory, "bind-loopback.mjs"), path.join(portkeyDirectory, "node_modules", "@portkey-ai", "gateway", "build", "start-server.js"), `--port=${port}`, "--headless"], {
+  const portkey = spawnOn("server", process.execPath, ["--import", path.join(portkeyDirectory, "bind-loopback.mjs"), path.join(portkeyDirectory, "node_modules", "@portkey-ai", "gateway", "build", "start-server.js"), `--port=${port}`, "--headless"], {
     cwd: portkeyDirectory,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: "production" },
     stdio: ["ignore", "pipe", "pipe"],

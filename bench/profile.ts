@@ -19,6 +19,7 @@
  * Environment: BENCH_TARGET (`clawfleet` | `floor`), BENCH_MODES ("json" or "stream"; one mode per run: the first),
  * BENCH_RATE, BENCH_WARMUP_SECONDS, BENCH_SECONDS, BENCH_OUT, BENCH_TOP (rows per table, 40). Needs `perf`
  * (Debian: linux-perf) and permission to profile another process (root, or kernel.perf_event_paranoid ≤ 1).
+ * BENCH_PIN=0: no CPU pinning (by default the load runs on CPU 0 and the server on CPU 1, as in bench:gateway).
  * Bounded: fixed rate and durations.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
@@ -26,7 +27,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } fro
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
-import { load, ROOT, startClawfleet, startFloorProxy, startUpstream, stopAll, type Target } from "./harness.js";
+import { load, pinBenchProcess, placementLine, ROOT, startClawfleet, startFloorProxy, startUpstream, stopAll, type Target } from "./harness.js";
 
 const TARGET = process.env.BENCH_TARGET ?? "clawfleet";
 const STREAM = (process.env.BENCH_MODES ?? "json").split(",")[0] === "stream";
@@ -165,6 +166,7 @@ async function main(): Promise<void> {
     process.exitCode = 2;
     return;
   }
+  pinBenchProcess();
   const children: ChildProcess[] = [];
   const dataDirs: string[] = [];
   let target: Target;
@@ -197,7 +199,7 @@ async function main(): Promise<void> {
       // the floor proxy runs without a perf map: its JavaScript frames stay unnamed
     }
     const loadLine = `load: ${result.count} requests, p50 ${result.p50.toFixed(3)} ms, p99 ${result.p99.toFixed(3)} ms (client-side, while recording)`;
-    const summary = `${TARGET} ${STREAM ? "stream" : "json"} at ${RATE} req/s, ${SECONDS} s recorded; ${loadLine}\n\n${await summarize(perfData, RATE * SECONDS)}\n`;
+    const summary = `${TARGET} ${STREAM ? "stream" : "json"} at ${RATE} req/s, ${SECONDS} s recorded; ${loadLine}\n${placementLine()}\n\n${await summarize(perfData, RATE * SECONDS)}\n`;
     writeFileSync(path.join(OUT, "summary.txt"), summary);
     process.stdout.write(summary);
     process.stderr.write(`perf.data, maps and summary.txt in ${OUT}\n`);
