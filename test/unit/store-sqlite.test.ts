@@ -4,8 +4,9 @@
  * worker thread for a file (commit before resolve, flush on close, failed batches, BEGIN IMMEDIATE elsewhere).
  */
 import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { getPriority, tmpdir } from "node:os";
 import path from "node:path";
 import { test } from "node:test";
 import BetterSqlite3 from "better-sqlite3";
@@ -89,6 +90,44 @@ test("SQLite file: request records are written by the writer thread; committed w
   await Promise.all(later);
   assert.deepEqual(connection.prepare("select id from requests order by id").all(), ["a", "b", "c", "d", "e"].map((id) => ({ id })));
   await assert.rejects(writer.insertMany([requestRecord("f")]), /closed/);
+  connection.close();
+  await readsStore.close();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+/** Nice value of each thread of this process (Linux: field 19 of /proc/self/task/<tid>/stat), by thread id. */
+function threadNiceValues(): Map<string, number> {
+  const values = new Map<string, number>();
+  for (const threadId of readdirSync("/proc/self/task")) {
+    try {
+      const fields = readFileSync(`/proc/self/task/${threadId}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+      values.set(threadId, Number(fields[16]));
+    } catch {
+      // the thread ended while the list was read
+    }
+  }
+  return values;
+}
+
+test("SQLite file: the writer thread runs 10 nice steps below the process (Linux), and at the process's priority with niceIncrement 0", { skip: process.platform !== "linux" && "needs /proc" }, async () => {
+  const { dataDir, filePath, connection } = await fileDatabase();
+  const readsStore = await openSqliteStore({ dataDir: "", fileName: ":memory:" });
+  const processNice = getPriority(0);
+  for (const [increment, expected] of [
+    [undefined, Math.min(19, processNice + 10)],
+    [0, processNice],
+  ] as const) {
+    const before = threadNiceValues();
+    const thread = new SqliteWriterThread({ filePath, statements: { requests: INSERT_REQUEST_SQL }, ...(increment === undefined ? {} : { niceIncrement: increment }) });
+    // The thread has set its priority before it answers its first batch.
+    await new SqliteRequestRepository(connection, readsStore.requests, thread).insertMany([requestRecord(`nice-${increment ?? "default"}`)]);
+    const started = [...threadNiceValues()].filter(([threadId]) => !before.has(threadId)).map(([, nice]) => nice);
+    assert.ok(started.length > 0, "the writer thread is one of the threads started");
+    if (expected === processNice) assert.ok(started.every((nice) => nice === processNice), `no new thread below the process's priority: ${started.join(", ")}`);
+    else assert.equal(started.filter((nice) => nice === expected).length, 1, `exactly one new thread (the writer) at nice ${expected}: ${started.join(", ")}`);
+    await thread.close();
+  }
+  assert.deepEqual(connection.prepare("select id from requests order by id").all(), [{ id: "nice-0" }, { id: "nice-default" }]);
   connection.close();
   await readsStore.close();
   await rm(dataDir, { recursive: true, force: true });

@@ -11,6 +11,8 @@
  *   back as a whole; callers keep the batch and retry, so an accepted record is never lost). A thread that died
  *   rejects what it had pending and is replaced on the next batch.
  * - `close()` waits for everything posted, closes the thread's connection and ends the thread.
+ * - On Linux the thread runs below the event loop's CPU priority (`niceIncrement`), so where the two share a CPU
+ *   the scheduler runs requests first and the inserts in the gaps.
  *
  * Two connections write the file, so the main connection's transactions must take the write lock when they
  * begin (`BEGIN IMMEDIATE`, see `immediateTransactions` in open.ts): a deferred transaction that read before the
@@ -26,6 +28,15 @@ import { Worker } from "node:worker_threads";
  */
 const THREAD_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");
+if (workerData.niceIncrement > 0) {
+  // Linux: this thread's own id is the last part of /proc/thread-self, and setpriority(2) on a thread id changes
+  // that thread alone. Elsewhere (no /proc) the thread keeps the process's priority.
+  try {
+    const os = require("node:os");
+    const threadId = Number(require("node:fs").readlinkSync("/proc/thread-self").split("/").pop());
+    os.setPriority(threadId, Math.min(19, os.getPriority(threadId) + workerData.niceIncrement));
+  } catch {}
+}
 const Database = require(workerData.modulePath);
 const connection = new Database(workerData.filePath);
 connection.pragma("synchronous = NORMAL");
@@ -67,7 +78,22 @@ export interface WriterThreadOptions {
   statements: Record<string, string>;
   /** The thread connection's busy_timeout, in ms (waits for the main connection's write lock). Default 5000. */
   busyTimeoutMs?: number;
+  /**
+   * How much lower than the process's the thread's CPU priority is, in nice steps (0-19, capped at nice 19).
+   * Default `WRITER_NICE_INCREMENT` (10). Linux only; elsewhere ignored.
+   */
+  niceIncrement?: number;
 }
+
+/**
+ * The writer thread's default nice increment. Where it shares a CPU with the event loop (one CPU, or all of them
+ * busy), Linux's scheduler (CFS) gives a thread at nice +10 about a tenth of the event loop's share (load weights
+ * 110 against 1024, `sched_prio_to_weight` in kernel/sched/core.c), so a batch insert waits for a request in flight
+ * instead of delaying it; an idle CPU still runs it at once, and it is never starved outright (under sustained
+ * overload it still gets ~10 %, more than the ~5 % of the event loop's CPU time the inserts take at 500 requests/s,
+ * docs/benchmarks.md).
+ */
+export const WRITER_NICE_INCREMENT = 10;
 
 interface Pending {
   resolve: (ids: number[]) => void;
@@ -127,7 +153,13 @@ export class SqliteWriterThread {
     const modulePath = createRequire(import.meta.url).resolve("better-sqlite3");
     const worker = new Worker(THREAD_SOURCE, {
       eval: true,
-      workerData: { modulePath, filePath: this.options.filePath, statements: this.options.statements, busyTimeoutMs: this.options.busyTimeoutMs ?? 5_000 },
+      workerData: {
+        modulePath,
+        filePath: this.options.filePath,
+        statements: this.options.statements,
+        busyTimeoutMs: this.options.busyTimeoutMs ?? 5_000,
+        niceIncrement: this.options.niceIncrement ?? WRITER_NICE_INCREMENT,
+      },
       // A plain CommonJS thread: no loader hooks or flags of the parent (tsx under tests) are needed.
       execArgv: [],
       // It allocates little (one batch at a time): a small heap keeps its RSS down. Exceeding it ends the thread
