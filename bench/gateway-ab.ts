@@ -16,8 +16,8 @@
  * which can match the slowest requests against what the in-server probe saw.
  *
  * Environment: BENCH_FLOOR=1 (also measure bench/floor-proxy.mjs, the least a Node.js gateway can do), BENCH_PORTKEY=1
- * (also Portkey's gateway, as in bench:gateway), BENCH_PIN=0 (let every process run on any CPU; by default the load
- * and the upstream run on CPU 0 and the servers on CPU 1: harness.ts `PIN`),
+ * (also Portkey's gateway, as in bench:gateway), BENCH_PIN=1 (the load and the upstream on CPU 0, the servers on
+ * CPU 1: harness.ts `PIN`),
  * BENCH_BUILDS="name=dir,name=dir|node flags" (default: "this=<repo>"; each dir has `dist/` built and
  * `node_modules`; without flags a build runs as its `bin/clawfleet.js` says (its shebang's node flags); flags after
  * `|` replace those, for that server only, to compare V8 settings), BENCH_CONNECTIONS (32), BENCH_MODES

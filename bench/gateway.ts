@@ -30,10 +30,8 @@
  * /proc, over the measured cycles; a server idles outside its turns). Then the maximum requests/s at
  * BENCH_CONNECTIONS (default 32) connections (closed loop, BENCH_SECONDS (default 8) per target and mode,
  * `bench/load.mjs`) and each server's RSS afterwards.
- * Placement: on a machine with 2 or more CPUs the load generators, the fake upstream and this script run on CPU 0
- * and every measured server on CPU 1 (`taskset`; harness.ts `PIN`), so a server's latency holds its own work and
- * queueing, not the generator's; BENCH_PIN=0 lets every process run anywhere (the method of runs before
- * 2026-12-07). The report's second line says which.
+ * BENCH_PIN=1: the load generators, the fake upstream and this script on CPU 0, every measured server on CPU 1
+ * (`taskset`; harness.ts `PIN`); by default every process may run on either CPU. The report's second line says which.
  * Bounded: fixed cycles, rates and durations (about 12 minutes). Portkey is installed into bench/portkey on first
  * run. Before/after comparisons of builds: `bench/gateway-ab.ts`.
  */

@@ -13,17 +13,15 @@ export const BENCH_DIR = fileURLToPath(new URL("./", import.meta.url));
 export const ROOT = path.dirname(BENCH_DIR.replace(/\/$/, ""));
 
 /**
- * CPU pinning (`taskset`, util-linux), on by default on a machine with 2 or more CPUs; BENCH_PIN=0 turns it off,
- * BENCH_PIN=1 insists (and fails on a machine with one CPU). Pinned, the load generators, the fake upstream and the
- * benchmark script run on CPU 0 and every measured server (Clawfleet, the floor, nginx, Portkey) on CPU 1, each
- * process with all its threads (affinity is set at exec, so threads started later inherit it). Unpinned, any
- * process may run on either CPU, and a server's request waits whenever the generator or the upstream holds the CPU
- * it needs, and its threads move between CPUs (on the 2-vCPU hosts here that roughly doubled every server's CPU
- * time per request, the floor's included). Pinned, a server has one CPU of its own, as a gateway in production
- * has (its callers and its provider run on other machines), and what it adds is its own work and its own
- * queueing. Every server gets the same single CPU, so the comparison stays fair.
+ * CPU pinning (`taskset`, util-linux), off by default; BENCH_PIN=1 turns it on (and fails on a machine with one
+ * CPU). Pinned, the load generators, the fake upstream and the benchmark script run on CPU 0 and every measured
+ * server (Clawfleet, the floor, nginx, Portkey) on CPU 1, each process with all its threads (affinity is set at
+ * exec, so threads started later inherit it): a server then never waits while the generator or the upstream holds
+ * the CPU it needs, but has one CPU where unpinned it may use two, and the generator and the upstream share one.
+ * Measured on the AMD host (docs/benchmarks.md, "Session 9"): Clawfleet's added p99 no better than unpinned, its
+ * maximum throughput lower, so the default stays unpinned.
  */
-export const PIN = process.env.BENCH_PIN === "1" || (process.env.BENCH_PIN !== "0" && cpus().length >= 2);
+export const PIN = process.env.BENCH_PIN === "1";
 export type CpuRole = "load" | "server";
 const CPU_OF_ROLE: Record<CpuRole, string> = { load: "0", server: "1" };
 
@@ -50,8 +48,8 @@ export function pinBenchProcess(): void {
 /** One line for a benchmark's report saying where its processes ran. */
 export function placementLine(): string {
   return PIN
-    ? "CPUs: pinned (the default; BENCH_PIN=0 shares them): load generator, fake upstream and this script on CPU 0, the measured server on CPU 1"
-    : "CPUs: shared (not pinned: BENCH_PIN=0, or one CPU only)";
+    ? "CPUs: pinned (BENCH_PIN=1): load generator, fake upstream and this script on CPU 0, the measured server on CPU 1"
+    : "CPUs: shared (not pinned; BENCH_PIN=1 pins the load to CPU 0 and the servers to CPU 1)";
 }
 
 /** Spawns `command args` on the CPU of `role` (see `onCpu`). */

@@ -19,7 +19,7 @@
  * Environment: BENCH_TARGET (`clawfleet` | `floor`), BENCH_MODES ("json" or "stream"; one mode per run: the first),
  * BENCH_RATE, BENCH_WARMUP_SECONDS, BENCH_SECONDS, BENCH_OUT, BENCH_TOP (rows per table, 40). Needs `perf`
  * (Debian: linux-perf) and permission to profile another process (root, or kernel.perf_event_paranoid ≤ 1).
- * BENCH_PIN=0: no CPU pinning (by default the load runs on CPU 0 and the server on CPU 1, as in bench:gateway).
+ * BENCH_PIN=1: the load on CPU 0, the server on CPU 1 (harness.ts `PIN`).
  * Bounded: fixed rate and durations.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
