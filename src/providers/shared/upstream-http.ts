@@ -218,6 +218,7 @@ export class UpstreamHttpClient {
   }
 }
 
+/** Every chunk of `body`, in order (a stream answer whose first chunk was already read, wanted whole). */
 async function collect(body: AsyncIterable<Uint8Array>): Promise<Uint8Array[]> {
   const parts: Uint8Array[] = [];
   for await (const chunk of body) parts.push(chunk);
