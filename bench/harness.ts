@@ -22,18 +22,8 @@ export const ROOT = path.dirname(BENCH_DIR.replace(/\/$/, ""));
  * maximum throughput lower, so the default stays unpinned.
  */
 export const PIN = process.env.BENCH_PIN === "1";
-export type CpuRole = "load" | "server";
+type CpuRole = "load" | "server";
 const CPU_OF_ROLE: Record<CpuRole, string> = { load: "0", server: "1" };
-
-/**
- * `[command, args]` to spawn `command args` on the CPU of `role` when pinning (`PIN`; through `taskset -c`),
- * else unchanged. @throws Error when BENCH_PIN=1 asks for pinning on a machine with fewer than 2 CPUs.
- */
-export function onCpu(role: CpuRole, command: string, args: readonly string[]): [string, string[]] {
-  if (!PIN) return [command, [...args]];
-  if (cpus().length < 2) throw new Error("BENCH_PIN=1 needs at least 2 CPUs");
-  return ["taskset", ["-c", CPU_OF_ROLE[role], command, ...args]];
-}
 
 /**
  * When pinning (`PIN`), moves the calling benchmark script (it mostly sleeps between turns) onto the generator's CPU,
@@ -52,10 +42,14 @@ export function placementLine(): string {
     : "CPUs: shared (not pinned; BENCH_PIN=1 pins the load to CPU 0 and the servers to CPU 1)";
 }
 
-/** Spawns `command args` on the CPU of `role` (see `onCpu`). */
+/**
+ * Spawns `command args`, when pinning (`PIN`) through `taskset -c` on the CPU of `role`.
+ * @throws Error when BENCH_PIN=1 asks for pinning on a machine with fewer than 2 CPUs.
+ */
 function spawnOn(role: CpuRole, command: string, args: readonly string[], options: SpawnOptions): ChildProcess {
-  const [file, argv] = onCpu(role, command, args);
-  return spawn(file, argv, options);
+  if (!PIN) return spawn(command, args, options);
+  if (cpus().length < 2) throw new Error("BENCH_PIN=1 needs at least 2 CPUs");
+  return spawn("taskset", ["-c", CPU_OF_ROLE[role], command, ...args], options);
 }
 
 export interface Target {
