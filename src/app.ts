@@ -14,6 +14,7 @@ import { buildServer, internalServerOf, routeTableOf } from "./http/server.js";
 import { checkBindSafety, isLoopbackHost } from "./http/bind-safety.js";
 import { AuthLockout } from "./http/auth-lockout.js";
 import { unauthenticatedRoutes } from "./http/route-auth-check.js";
+import { ownResponseSecurityHeaders } from "./http/security-headers.js";
 import { loadTlsMaterial, TlsCertificateWatcher, TlsMaterialError, type TlsMaterial } from "./http/tls.js";
 import { ConfigError } from "./config/load.js";
 import { registerIngress } from "./ingress/routes.js";
@@ -179,6 +180,7 @@ export async function startClawfleet(config: ClawfleetConfig, logger: Logger, en
     approvals: deps.approvals.gate,
     audit: deps.audit,
     toolContext: deps.toolContext,
+    securityHeaders: ownResponseSecurityHeaders({ tls: tlsMaterial !== undefined }),
   });
   await registerDiagnostics(app, { adminToken: adminToken.token, heldGatewayTokens: () => runtimes.heldGatewayTokens() });
   await registerIngress(app, {

@@ -45,6 +45,11 @@ export interface ModelCallDependencies extends CallerDependencies, ToolPolicyDep
   metrics: GatewayMetrics;
   /** Input limits, loop guard, prompt-injection scan (src/governance/safety/). */
   safety: SafetyGuard;
+  /**
+   * Security headers written on answers this handler sends itself after `reply.hijack()` (passed-through and
+   * streamed answers skip Fastify's `onSend` hooks): `ownResponseSecurityHeaders` of src/http/security-headers.ts.
+   */
+  securityHeaders: ReadonlyArray<readonly [string, string]>;
 }
 
 /** Header listing request parameters the provider could not honour (`parameter: reason; …`). */
@@ -216,10 +221,10 @@ export function createModelCallHandler(codec: ClientApiCodec, dependencies: Mode
         };
         const guardOptions = passthroughGuardOptions(dependencies, { codec, model: requestedModel, isStream: answer.kind === "stream", tenantId: caller.tenant.id, actor, requestId: request.id, readUsage });
         if (answer.kind === "whole") {
-          sendWholeAnswer(reply, answer, guardPassthroughJson(answer.body, guardOptions), api, timer, outcome, storeInCache);
+          sendWholeAnswer(reply, answer, guardPassthroughJson(answer.body, guardOptions), api, timer, outcome, storeInCache, dependencies.securityHeaders);
           return reply;
         }
-        return await sendStreamedAnswer(reply, answer, guardPassthroughBody(answer.body, guardOptions), api, timer, outcome);
+        return await sendStreamedAnswer(reply, answer, guardPassthroughBody(answer.body, guardOptions), api, timer, outcome, dependencies.securityHeaders);
       }
 
       const guard = createToolGuard(dependencies, { tenantId: caller.tenant.id, actor, requestId: request.id, profile, sessionHeader: request.headers["x-openclaw-session-key"], request: canonical });
@@ -242,7 +247,7 @@ export function createModelCallHandler(codec: ClientApiCodec, dependencies: Mode
       noteAttempts(outcome, result.attempts, result.target);
       const warnings = [...decoded.warnings, ...result.result.warnings];
       const includeUsage = api === "openai-chat" ? chatStreamIncludesUsage(body) : true;
-      await sendEvents(reply, guardStream(result.result.events, guard), codec.createStreamEncoder(requestedModel, { includeUsage }), warnings, timer, outcome);
+      await sendEvents(reply, guardStream(result.result.events, guard), codec.createStreamEncoder(requestedModel, { includeUsage }), warnings, timer, outcome, dependencies.securityHeaders);
       return reply;
     } catch (error) {
       const clawfleetError = isClawfleetError(error) ? error : new ClawfleetError("CF_INTERNAL", "internal error", { cause: error });
@@ -283,8 +288,12 @@ function noteAttempts(outcome: Outcome, attempts: readonly AttemptRecord[], targ
   outcome.model = target.model;
 }
 
-/** Headers already set on the Fastify reply (rate-limit, cache, request id) for an answer written to `raw`. */
-function copyReplyHeaders(reply: FastifyReply): void {
+/**
+ * Headers for an answer written to `raw` after `reply.hijack()`: the security headers (`onSend` hooks do not run
+ * for it), then those already set on the Fastify reply (rate-limit, cache, request id).
+ */
+function copyReplyHeaders(reply: FastifyReply, securityHeaders: ReadonlyArray<readonly [string, string]>): void {
+  for (const [name, value] of securityHeaders) reply.raw.setHeader(name, value);
   const headers = reply.getHeaders();
   for (const name of Object.keys(headers)) {
     const value = headers[name];
@@ -293,9 +302,9 @@ function copyReplyHeaders(reply: FastifyReply): void {
 }
 
 /** Status and headers of a passed-through answer on the raw response, which Clawfleet then writes itself. */
-function startPassthroughReply(reply: FastifyReply, answer: PassthroughAnswer): void {
+function startPassthroughReply(reply: FastifyReply, answer: PassthroughAnswer, securityHeaders: ReadonlyArray<readonly [string, string]>): void {
   reply.raw.statusCode = answer.status;
-  copyReplyHeaders(reply);
+  copyReplyHeaders(reply, securityHeaders);
   for (const name of Object.keys(answer.headers)) reply.raw.setHeader(name, answer.headers[name] as string);
   reply.raw.setHeader("x-request-id", reply.request.id);
   reply.hijack();
@@ -313,6 +322,7 @@ function sendWholeAnswer(
   timer: CallTimer,
   outcome: Outcome,
   storeInCache: (answer: { status: number; contentType: string; body: Buffer }) => void,
+  securityHeaders: ReadonlyArray<readonly [string, string]>,
 ): void {
   outcome.status = answer.status;
   const bytes = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
@@ -326,7 +336,7 @@ function sendWholeAnswer(
     outcome.usage = tap.result();
   }
   storeInCache({ status: answer.status, contentType: answer.headers["content-type"] ?? "application/json", body: bytes });
-  startPassthroughReply(reply, answer);
+  startPassthroughReply(reply, answer, securityHeaders);
   reply.raw.setHeader("content-length", String(bytes.length));
   reply.raw.setHeader(OVERHEAD_HEADER, timer.overheadMs().toFixed(3));
   reply.raw.end(bytes);
@@ -340,11 +350,12 @@ async function sendStreamedAnswer(
   api: ClientApi,
   timer: CallTimer,
   outcome: Outcome,
+  securityHeaders: ReadonlyArray<readonly [string, string]>,
 ): Promise<FastifyReply> {
   outcome.status = answer.status;
   const tap = new UsageTap(api);
   const iterator = body[Symbol.asyncIterator]();
-  startPassthroughReply(reply, answer);
+  startPassthroughReply(reply, answer, securityHeaders);
   reply.raw.setHeader("cache-control", "no-cache");
   reply.raw.setHeader("x-accel-buffering", "no");
   reply.raw.setHeader(OVERHEAD_HEADER, timer.overheadMs().toFixed(3));
@@ -373,9 +384,10 @@ async function sendEvents(
   warnings: TranslationWarning[],
   timer: CallTimer,
   outcome: Outcome,
+  securityHeaders: ReadonlyArray<readonly [string, string]>,
 ): Promise<void> {
   reply.raw.statusCode = 200;
-  copyReplyHeaders(reply);
+  copyReplyHeaders(reply, securityHeaders);
   reply.raw.setHeader("content-type", "text/event-stream; charset=utf-8");
   reply.raw.setHeader("cache-control", "no-cache");
   reply.raw.setHeader("x-accel-buffering", "no");

@@ -1,5 +1,6 @@
 /**
- * Security headers on every response (issue 5, "Hardening"), as a Fastify `onSend` hook.
+ * Security headers on every response (issue 5, "Hardening"), as a Fastify `onSend` hook (and, for replies a
+ * handler hijacks, as a list that handler writes itself).
  *
  * - `x-content-type-options: nosniff`, `referrer-policy: no-referrer`, `x-frame-options: DENY`,
  *   `cross-origin-resource-policy: same-origin` everywhere.
@@ -27,7 +28,19 @@ export function isProxiedPath(url: string): boolean {
   return /^\/t\/[^/?]+(\/|\?|$)/.test(url);
 }
 
-/** `tls`: whether this server terminates TLS (decides HSTS). Callback style: no promise per response. */
+/**
+ * Every security header of one of Clawfleet's own (non-proxied) responses, as `[name, value]` pairs: for answers
+ * written straight to the raw response after `reply.hijack()` (the model gateway's streamed and passed-through
+ * answers), which Fastify's `onSend` hooks never see. `tls`: whether this server terminates TLS (adds HSTS).
+ */
+export function ownResponseSecurityHeaders(options: { tls: boolean }): ReadonlyArray<readonly [string, string]> {
+  return [...COMMON_HEADERS, ["content-security-policy", CLAWFLEET_CONTENT_SECURITY_POLICY], ...(options.tls ? [["strict-transport-security", STRICT_TRANSPORT_SECURITY] as const] : [])];
+}
+
+/**
+ * `tls`: whether this server terminates TLS (decides HSTS). Callback style: no promise per response. Replies
+ * hijacked by their handler skip this hook; those handlers write {@link ownResponseSecurityHeaders} themselves.
+ */
 export function securityHeaders(options: { tls: boolean }) {
   return function addSecurityHeaders(request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (error: Error | null, payload: unknown) => void): void {
     for (const [name, value] of COMMON_HEADERS) if (!reply.hasHeader(name)) reply.header(name, value);

@@ -11,6 +11,7 @@ import net from "node:net";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import OpenAI from "openai";
+import { CLAWFLEET_CONTENT_SECURITY_POLICY } from "../../src/http/security-headers.js";
 import { startFakeUpstream, type FakeUpstream } from "../support/fake-upstream.js";
 import { startTestPlatform, type TestPlatform } from "../support/platform.js";
 
@@ -95,6 +96,34 @@ describe("model gateway, admin API and ingress refusals", () => {
     assert.equal(usageSeen, true, "the usage chunk reaches the caller");
     const models = await client.models.list();
     assert.deepEqual(models.data.map((model) => model.id), ["default", "gpt-4o-mini"]);
+  });
+
+  test("every gateway answer carries the security headers: passed through, streamed, translated, refused", async () => {
+    const headers = { authorization: `Bearer ${acmeKey}`, "content-type": "application/json" };
+    const chat = (stream: boolean) => JSON.stringify({ model: "default", messages: [{ role: "user", content: "headers please" }], stream });
+    const messages = (stream: boolean) => JSON.stringify({ model: "default", max_tokens: 64, messages: [{ role: "user", content: "headers please" }], stream });
+    const cases: Array<{ name: string; path: string; body: string; status: number; contentType: RegExp }> = [
+      // Same schema: the caller's bytes pass through and the answer is written to the raw response (hijacked).
+      { name: "passed-through JSON", path: "/v1/chat/completions", body: chat(false), status: 200, contentType: /^application\/json/ },
+      { name: "passed-through SSE", path: "/v1/chat/completions", body: chat(true), status: 200, contentType: /^text\/event-stream/ },
+      // Anthropic caller, OpenAI provider: translated; the stream is encoded event by event (hijacked too).
+      { name: "translated JSON", path: "/v1/messages", body: messages(false), status: 200, contentType: /^application\/json/ },
+      { name: "translated SSE", path: "/v1/messages", body: messages(true), status: 200, contentType: /^text\/event-stream/ },
+      { name: "refused (bad JSON)", path: "/v1/chat/completions", body: "{", status: 400, contentType: /^application\/json/ },
+    ];
+    for (const { name, path: urlPath, body, status, contentType } of cases) {
+      const response = await fetch(`${platform.url}${urlPath}`, { method: "POST", headers, body });
+      await response.arrayBuffer();
+      assert.equal(response.status, status, name);
+      assert.match(response.headers.get("content-type") ?? "", contentType, name);
+      assert.ok(response.headers.get("x-clawfleet-overhead-ms"), `${name}: answered by the gateway's handler`);
+      assert.equal(response.headers.get("x-content-type-options"), "nosniff", name);
+      assert.equal(response.headers.get("referrer-policy"), "no-referrer", name);
+      assert.equal(response.headers.get("x-frame-options"), "DENY", name);
+      assert.equal(response.headers.get("cross-origin-resource-policy"), "same-origin", name);
+      assert.equal(response.headers.get("content-security-policy"), CLAWFLEET_CONTENT_SECURITY_POLICY, name);
+      assert.equal(response.headers.get("strict-transport-security"), null, `${name}: no HSTS over plain HTTP (RFC 6797 §7.2)`);
+    }
   });
 
   test("every answer carries its overhead; usage, cost and overhead are recorded and exported as metrics", async () => {

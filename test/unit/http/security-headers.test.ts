@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { buildServer } from "../../../src/http/server.js";
 import { createLogger } from "../../../src/observability/logger.js";
-import { CLAWFLEET_CONTENT_SECURITY_POLICY, isProxiedPath } from "../../../src/http/security-headers.js";
+import { CLAWFLEET_CONTENT_SECURITY_POLICY, isProxiedPath, ownResponseSecurityHeaders } from "../../../src/http/security-headers.js";
 import { startTestPlatform } from "../../support/platform.js";
 
 const METRICS_TOKEN = "metrics-token-0123456789abcdef";
@@ -47,6 +47,16 @@ test("HSTS only under TLS", async () => {
   const response = await app.inject({ method: "GET", url: "/healthz" });
   assert.equal(response.headers["strict-transport-security"], "max-age=31536000");
   await app.close();
+});
+
+test("the list for hijacked answers holds exactly what the hook puts on an own response, with and without TLS", async () => {
+  for (const tls of [false, true]) {
+    const app = await server({ tls });
+    const response = await app.inject({ method: "GET", url: "/healthz" });
+    const hooked = Object.fromEntries(Object.entries(response.headers).filter(([name]) => Object.keys(Object.fromEntries(ownResponseSecurityHeaders({ tls: true }))).includes(name)));
+    assert.deepEqual(Object.fromEntries(ownResponseSecurityHeaders({ tls })), hooked, `tls ${tls}`);
+    await app.close();
+  }
 });
 
 test("/metrics requires the metrics token when one is configured", async () => {
