@@ -10,12 +10,19 @@
  * no session → the login page, and back to the UI; a member of another tenant → 403; a viewer's message is refused
  * by the runtime (scopes capped by `x-openclaw-scopes`); OpenClaw's direct tool endpoint stays closed in every
  * spelling. Timings are printed as test diagnostics. Skipped when `/usr/bin/chromium` is not installed.
+ *
+ * Messages are typed the way a user would: once the runtime has applied the user's identity scopes (that change
+ * closes every WebSocket of the runtime), the page has no request pending and the previous run has ended
+ * (`untilSettled`; OpenClaw's UI queues a message typed while it loads and was seen never to send it on a busy
+ * host). A failed chat reports what the page sent and received, the gateway's request records, and the runtime's
+ * log, whose whole copy is kept in the temporary directory.
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { copyFileSync, existsSync, readFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, test, type TestContext } from "node:test";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
@@ -85,6 +92,8 @@ interface PageTraffic {
   helloAtMs: number;
   documentHeaders: Record<string, string>;
   settled: Promise<unknown>[];
+  /** Request frames not answered yet on a socket still open: id → method (a closed socket's are dropped). */
+  pending: Map<string, { method: string; socket: number }>;
   /** Set once the test has looked: later responses (the UI keeps polling) are ignored. */
   stopped: boolean;
 }
@@ -99,7 +108,7 @@ function parseFrame(payload: string | Buffer): Frame | null {
 }
 
 function watch(page: Page): PageTraffic {
-  const traffic: PageTraffic = { requests: [], failures: [], webSockets: [], sent: [], received: [], console: [], firstSocketAtMs: 0, helloAtMs: 0, documentHeaders: {}, settled: [], stopped: false };
+  const traffic: PageTraffic = { requests: [], failures: [], webSockets: [], sent: [], received: [], console: [], firstSocketAtMs: 0, helloAtMs: 0, documentHeaders: {}, settled: [], pending: new Map(), stopped: false };
   page.on("request", (request) => traffic.requests.push(request.url()));
   page.on("response", (response) => {
     if (traffic.stopped) return;
@@ -115,16 +124,22 @@ function watch(page: Page): PageTraffic {
     traffic.settled.push(body.then((text) => traffic.failures.push({ url: response.url(), status: response.status(), body: text.slice(0, 500) })));
   });
   page.on("websocket", (socket) => {
-    traffic.webSockets.push(socket.url());
+    const socketNumber = traffic.webSockets.push(socket.url());
     if (traffic.firstSocketAtMs === 0) traffic.firstSocketAtMs = Date.now();
     socket.on("framesent", (frame) => {
       const parsed = parseFrame(frame.payload);
-      if (parsed) traffic.sent.push(parsed);
+      if (!parsed) return;
+      traffic.sent.push(parsed);
+      if (parsed.type === "req" && parsed.id !== undefined) traffic.pending.set(parsed.id, { method: String(parsed.method), socket: socketNumber });
+    });
+    socket.on("close", () => {
+      for (const [id, request] of traffic.pending) if (request.socket === socketNumber) traffic.pending.delete(id);
     });
     socket.on("framereceived", (frame) => {
       const parsed = parseFrame(frame.payload);
       if (!parsed) return;
       traffic.received.push(parsed);
+      if (parsed.type === "res" && parsed.id !== undefined) traffic.pending.delete(parsed.id);
       if (parsed.type === "res" && parsed.payload?.type === "hello-ok" && traffic.helloAtMs === 0) traffic.helloAtMs = Date.now();
     });
   });
@@ -180,6 +195,82 @@ function runtimeLogSince(dataDir: string, sinceMs: number): string {
     return (first < 0 ? [] : lines.slice(first)).filter((line) => !line.includes("⇄ res ✓")).slice(-80).join("\n");
   } catch (error) {
     return `(runtime log not readable: ${String(error)})`;
+  }
+}
+
+/** Methods of the page's request frames not answered yet on a socket still open. */
+function unanswered(traffic: PageTraffic): string[] {
+  return [...traffic.pending.values()].map((request) => request.method);
+}
+
+/**
+ * Waits until the page has had no unanswered request on its WebSocket for `quietMs`, and, with `runId`, has seen
+ * that run end (a `chat` event in a terminal state). A user types once the page has settled; OpenClaw's UI queues a
+ * message typed while it is still loading the session (e.g. the `chat.history` it reloads after every run), and on
+ * a slow host it was seen never to send such a queued message (composer emptied, message shown, no `chat.send`).
+ * @throws Error naming what was still pending after `timeoutMs`
+ */
+async function untilSettled(traffic: PageTraffic, options: { runId?: string; quietMs?: number; timeoutMs?: number } = {}): Promise<void> {
+  const { runId, quietMs = 1_000, timeoutMs = 60_000 } = options;
+  const deadline = Date.now() + timeoutMs;
+  const ended = () => runId === undefined || traffic.received.some((frame) => frame.type === "event" && frame.event === "chat" && frame.payload?.runId === runId && ["final", "error", "aborted"].includes(String(frame.payload?.state)));
+  let quietSince = Date.now();
+  for (;;) {
+    const pending = unanswered(traffic);
+    if (pending.length > 0 || !ended()) quietSince = Date.now();
+    else if (Date.now() - quietSince >= quietMs) return;
+    if (Date.now() > deadline) throw new Error(`the page did not settle within ${timeoutMs} ms: ${ended() ? "" : `run ${String(runId)} not ended; `}unanswered requests: ${JSON.stringify(pending)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** True once the page has sent a `chat.send` request frame carrying `message`. */
+function chatSent(traffic: PageTraffic, message: string): boolean {
+  return traffic.sent.some((frame) => frame.type === "req" && frame.method === "chat.send" && JSON.stringify(frame.params ?? {}).includes(message));
+}
+
+/**
+ * Types `message` into the composer and presses Enter, as a user does, until the page sends it (a `chat.send`
+ * frame carrying the text, seen at the page's own WebSocket, before the ingress). Enter is pressed again only
+ * when, 10 s later, the composer still holds the whole text and nothing was sent: the keystroke never reached
+ * the UI's handler (OpenClaw's UI re-renders the composer while it loads or refreshes the history after a run),
+ * which a user would see and repeat. An emptied composer means the UI took the message; then this waits.
+ * @returns how many times Enter was pressed
+ * @throws Error (with the composer's content) when the page sent nothing within `timeoutMs`
+ */
+async function submit(page: Page, traffic: PageTraffic, message: string, timeoutMs = 60_000): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  await page.locator(COMPOSER).fill(message);
+  await page.keyboard.press("Enter");
+  let presses = 1;
+  let pressedAt = Date.now();
+  while (!chatSent(traffic, message)) {
+    if (Date.now() > deadline) {
+      const composer = await page.locator(COMPOSER).inputValue({ timeout: 5_000 }).catch((error: unknown) => `(unreadable: ${String(error).slice(0, 100)})`);
+      throw new Error(`the page sent no chat.send for ${JSON.stringify(message)} within ${timeoutMs} ms (Enter pressed ${presses} times); the composer holds ${JSON.stringify(composer)}`);
+    }
+    if (Date.now() - pressedAt > 10_000 && presses < 3) {
+      const composer = await page.locator(COMPOSER).inputValue({ timeout: 5_000 }).catch(() => "");
+      if (composer === message) {
+        await page.locator(COMPOSER).focus();
+        await page.keyboard.press("Enter");
+        presses += 1;
+      }
+      pressedAt = Date.now();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return presses;
+}
+
+/** Copies the runtime's whole log (which goes with the platform's data directory) to the temporary directory. */
+function keepRuntimeLog(dataDir: string, name: string): string {
+  const kept = path.join(tmpdir(), `clawfleet-control-ui-${name}-runtime.log`);
+  try {
+    copyFileSync(path.join(dataDir, "tenants", "acme", "logs", "runtime.log"), kept);
+    return kept;
+  } catch (error) {
+    return `(not kept: ${String(error)})`;
   }
 }
 
@@ -295,12 +386,32 @@ describe("a tenant's OpenClaw Control UI through Clawfleet, in a real Chromium",
     assert.equal(auth?.method, "trusted-proxy");
     assert.deepEqual([...(auth?.scopes ?? [])].sort(), ["operator.read", "operator.write"]);
 
-    /** A chat that got no reply: what the model was asked since `since`, the page's error frames, the runtime's log. */
-    const chatFailure = (error: unknown, since: number): Error => {
+    /** A chat that failed: what the page sent and saw, what the model was asked since `since`, the gateway's records, the runtime's log. */
+    const chatFailure = async (error: unknown, since: number): Promise<Error> => {
+      const recorded = await platform.admin("GET", "/tenants/acme/requests").catch((failure: unknown) => ({ status: 0, body: String(failure) }));
+      // The whole runtime log outlives the platform's data directory, for what the excerpt below leaves out.
+      const keptLog = keepRuntimeLog(platform.dataDir, `${nonce}-member`);
       const asked = upstream.requests.slice(since).map((request) => `${request.path} ${JSON.stringify(typedLine(request.body, nonce))}`);
+      const chatSends = traffic.sent
+        .filter((frame) => frame.type === "req" && frame.method === "chat.send")
+        .map((frame) => {
+          const answer = traffic.received.find((received) => received.type === "res" && received.id === frame.id);
+          return `${String(frame.id)} → ${answer ? (answer.ok ? "ok" : JSON.stringify(answer.error).slice(0, 200)) : "no response"}`;
+        });
+      // The run each accepted chat.send started, and the events of those runs the page received (a UI that never
+      // saw its run end keeps later messages queued instead of sending them).
+      const runIds = traffic.received.flatMap((frame) => (frame.type === "res" && frame.ok === true && typeof frame.payload?.runId === "string" ? [frame.payload.runId] : []));
+      const runEvents = runIds.map((runId) => {
+        const events = traffic.received.filter((frame) => frame.type === "event" && JSON.stringify(frame.payload ?? {}).includes(runId));
+        const last = events.slice(-4).map((frame) => `${String(frame.event)}:${String(frame.payload?.state ?? frame.payload?.stream ?? "")}`);
+        return `${runId}: ${events.length} events, last ${last.join(", ")}`;
+      });
+      const composer = await page.locator(COMPOSER).inputValue({ timeout: 5_000 }).catch((failure: unknown) => `(unreadable: ${String(failure).slice(0, 100)})`);
+      const pageLines = await page.locator("body").innerText({ timeout: 5_000 }).then((text) => text.split("\n").filter((line) => line.includes(nonce)), () => []);
+      const consoleLines = traffic.console.filter((line) => /^(error|warning|pageerror)/.test(line)).slice(-5).map((line) => line.slice(0, 200));
       const errorFrames = traffic.received.filter((frame) => frame.ok === false || /error/i.test(frame.event ?? "") || JSON.stringify(frame.payload ?? {}).includes("dispatch-error"));
       return new Error(
-        `no reply rendered; the model was asked: ${asked.join(" | ") || "nothing"}; error frames on the page's WebSocket: ${errorFrames.slice(0, 5).map((frame) => JSON.stringify(frame).slice(0, 300)).join(" | ") || "none"}; the runtime logged since the page load:\n${runtimeLogSince(platform.dataDir, loadStarted)}`,
+        `chat failed (${error instanceof Error ? error.message.slice(0, 600) : String(error)}); the model was asked: ${asked.join(" | ") || "nothing"}; chat.send frames the page sent: ${chatSends.join(" | ") || "none"}; their runs' events on the page: ${runEvents.join(" | ") || "none"}; the composer holds ${JSON.stringify(composer)}; page lines with the nonce: ${JSON.stringify(pageLines)}; the page's last console errors: ${JSON.stringify(consoleLines)}; error frames on the page's WebSocket: ${errorFrames.slice(0, 5).map((frame) => JSON.stringify(frame).slice(0, 300)).join(" | ") || "none"}; the gateway's request records of acme: ${JSON.stringify(recorded.body).slice(0, 1500)}; the runtime logged since the page load (whole log: ${keptLog}):\n${runtimeLogSince(platform.dataDir, loadStarted)}`,
         { cause: error },
       );
     };
@@ -308,11 +419,17 @@ describe("a tenant's OpenClaw Control UI through Clawfleet, in a real Chromium",
     // Chat: type, send, see the fake model's answer to exactly that message rendered.
     const message = `Hello from the Control UI ${nonce}`;
     const before = upstream.requests.length;
-    const chatStarted = Date.now();
-    await page.locator(COMPOSER).fill(message);
-    await page.keyboard.press("Enter");
-    const replyLine = await renderedLine(page, `Fake model ${nonce} heard: ${message}`, 180_000).catch((error: unknown) => {
-      throw chatFailure(error, before);
+    let chatStarted = 0;
+    const presses = await untilSettled(traffic)
+      .then(() => {
+        chatStarted = Date.now();
+        return submit(page, traffic, message);
+      })
+      .catch(async (error: unknown) => {
+        throw await chatFailure(error, before);
+      });
+    const replyLine = await renderedLine(page, `Fake model ${nonce} heard: ${message}`, 180_000).catch(async (error: unknown) => {
+      throw await chatFailure(error, before);
     });
     const chatMs = Date.now() - chatStarted;
     assert.equal(replyLine.trim(), `Fake model ${nonce} heard: ${message}`, "the rendered reply answers the typed message");
@@ -321,14 +438,23 @@ describe("a tenant's OpenClaw Control UI through Clawfleet, in a real Chromium",
     assert.ok(modelCalls.some((request) => typedLine(request.body, nonce) === message), "the typed message reached the model through Clawfleet's gateway");
     assert.ok(modelCalls.every((request) => request.headers.authorization === "Bearer sk-fake-provider-key"), "provider key added by the gateway");
 
-    // A second message in the same session: the round trip once OpenClaw's first agent run is behind it.
+    // A second message in the same session: the round trip once OpenClaw's first agent run is behind it (its run
+    // ended and the page settled, as a user would wait for).
     const second = `Second message ${nonce}`;
     const secondBefore = upstream.requests.length;
-    const secondStarted = Date.now();
-    await page.locator(COMPOSER).fill(second);
-    await page.keyboard.press("Enter");
-    await renderedLine(page, `Fake model ${nonce} heard: ${second}`, 120_000).catch((error: unknown) => {
-      throw chatFailure(error, secondBefore);
+    const firstRunId = responseTo(traffic, "chat.send")?.payload?.runId;
+    assert.equal(typeof firstRunId, "string", "chat.send answers with the id of the run it started");
+    let secondStarted = 0;
+    const secondPresses = await untilSettled(traffic, { runId: firstRunId as string })
+      .then(() => {
+        secondStarted = Date.now();
+        return submit(page, traffic, second);
+      })
+      .catch(async (error: unknown) => {
+        throw await chatFailure(error, secondBefore);
+      });
+    await renderedLine(page, `Fake model ${nonce} heard: ${second}`, 120_000).catch(async (error: unknown) => {
+      throw await chatFailure(error, secondBefore);
     });
     const secondChatMs = Date.now() - secondStarted;
 
@@ -349,7 +475,7 @@ describe("a tenant's OpenClaw Control UI through Clawfleet, in a real Chromium",
     t.diagnostic(`${traffic.requests.length} HTTP requests, all under /t/acme/; ${traffic.failures.length} refused by OpenClaw itself`);
     t.diagnostic(`page load (navigation → composer shown and WebSocket connected): ${pageLoadMs} ms`);
     t.diagnostic(`WebSocket connect (socket opened → hello-ok, device approved): ${webSocketMs} ms`);
-    t.diagnostic(`chat round trip (Enter → the model's reply rendered): first message ${chatMs} ms, second ${secondChatMs} ms`);
+    t.diagnostic(`chat round trip (Enter → the model's reply rendered): first message ${chatMs} ms, second ${secondChatMs} ms; Enter pressed ${presses} and ${secondPresses} time(s) before the page sent them`);
     await page.context().close();
   });
 
@@ -394,8 +520,14 @@ describe("a tenant's OpenClaw Control UI through Clawfleet, in a real Chromium",
   });
 
   test("a viewer sees the UI, but the runtime refuses the viewer's chat message (scopes capped by x-openclaw-scopes)", async (t: TestContext) => {
-    const { page } = await loggedIn(VIEWER);
+    const { page, session } = await loggedIn(VIEWER);
+    // As for the member: the viewer's first login adds them to the runtime's identity scopes, and that change closes
+    // every WebSocket of the runtime (the page reconnects; requests in flight are lost), so the page is opened after.
+    const scopesWaitStarted = Date.now();
+    await until(() => runtimeLog(platform.dataDir).includes(`config hot reload applied (gateway.auth.identityScopes.user:${session.user.id}`), 60_000, "the runtime to apply the viewer's identity scopes");
+    t.diagnostic(`the runtime applied the viewer's identity scopes ${Date.now() - scopesWaitStarted} ms after the login`);
     const traffic = watch(page);
+    const viewerLoadStarted = Date.now();
     await page.goto(`${origin}/t/acme/`);
     await page.locator(COMPOSER).waitFor({ state: "visible", timeout: 60_000 });
     await until(() => traffic.helloAtMs > 0, 30_000, "the UI's WebSocket hello");
@@ -406,9 +538,15 @@ describe("a tenant's OpenClaw Control UI through Clawfleet, in a real Chromium",
 
     const message = `A viewer tries to write ${nonce}`;
     const before = upstream.requests.length;
-    await page.locator(COMPOSER).fill(message);
-    await page.keyboard.press("Enter");
-    await until(() => responseTo(traffic, "chat.send") !== undefined, 30_000, "the answer to chat.send");
+    try {
+      await untilSettled(traffic);
+      const presses = await submit(page, traffic, message);
+      t.diagnostic(`Enter pressed ${presses} time(s) before the page sent the viewer's message`);
+      await until(() => responseTo(traffic, "chat.send") !== undefined, 30_000, "the answer to chat.send");
+    } catch (error) {
+      const keptLog = keepRuntimeLog(platform.dataDir, `${nonce}-viewer`);
+      throw new Error(`${error instanceof Error ? error.message : String(error)}; the runtime logged since the page load (whole log: ${keptLog}):\n${runtimeLogSince(platform.dataDir, viewerLoadStarted)}`, { cause: error });
+    }
     const refusal = responseTo(traffic, "chat.send");
     assert.equal(refusal?.ok, false);
     assert.match(JSON.stringify(refusal?.error), /operator\.write/, JSON.stringify(refusal?.error));
