@@ -174,10 +174,15 @@ async function renderedLine(page: Page, needle: string, timeoutMs: number): Prom
   }
 }
 
+/** Where the runtime of acme writes its own log (OpenClaw's console) under the platform's data directory. */
+function runtimeLogPath(dataDir: string): string {
+  return path.join(dataDir, "tenants", "acme", "logs", "runtime.log");
+}
+
 /** The runtime's own log (`tenants/acme/logs/runtime.log`: OpenClaw's console), or "" before it exists. */
 function runtimeLog(dataDir: string): string {
   try {
-    return readFileSync(path.join(dataDir, "tenants", "acme", "logs", "runtime.log"), "utf8");
+    return readFileSync(runtimeLogPath(dataDir), "utf8");
   } catch {
     return "";
   }
@@ -267,11 +272,22 @@ async function submit(page: Page, traffic: PageTraffic, message: string, timeout
 function keepRuntimeLog(dataDir: string, name: string): string {
   const kept = path.join(tmpdir(), `clawfleet-control-ui-${name}-runtime.log`);
   try {
-    copyFileSync(path.join(dataDir, "tenants", "acme", "logs", "runtime.log"), kept);
+    copyFileSync(runtimeLogPath(dataDir), kept);
     return kept;
   } catch (error) {
     return `(not kept: ${String(error)})`;
   }
+}
+
+/**
+ * Waits until the runtime logs that it applied `userId`'s identity scopes (OpenClaw's "config hot reload applied"
+ * line); returns how long that took (ms).
+ */
+async function untilScopesApplied(dataDir: string, userId: string, who: string): Promise<number> {
+  const started = Date.now();
+  const applied = `config hot reload applied (gateway.auth.identityScopes.user:${userId}`;
+  await until(() => runtimeLog(dataDir).includes(applied), 60_000, `the runtime to apply the ${who}'s identity scopes`);
+  return Date.now() - started;
 }
 
 async function until(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
@@ -348,10 +364,8 @@ describe("a tenant's OpenClaw Control UI through Clawfleet, in a real Chromium",
     // identity sync's next periodic resync (up to 30 s), and that config write makes OpenClaw close every WebSocket
     // of the runtime and abort the runs started from them (docs/security.md, Control UI limits). Chatting before it
     // lands loses the message on a slow host, so the page is opened once the runtime has applied it.
-    const applied = `config hot reload applied (gateway.auth.identityScopes.user:${session.user.id}`;
-    const scopesWaitStarted = Date.now();
-    await until(() => runtimeLog(platform.dataDir).includes(applied), 60_000, "the runtime to apply the member's identity scopes");
-    t.diagnostic(`the runtime applied the member's identity scopes ${Date.now() - scopesWaitStarted} ms after the login`);
+    const memberScopesMs = await untilScopesApplied(platform.dataDir, session.user.id, "member");
+    t.diagnostic(`the runtime applied the member's identity scopes ${memberScopesMs} ms after the login`);
     const traffic = watch(page);
 
     const loadStarted = Date.now();
@@ -523,9 +537,8 @@ describe("a tenant's OpenClaw Control UI through Clawfleet, in a real Chromium",
     const { page, session } = await loggedIn(VIEWER);
     // As for the member: the viewer's first login adds them to the runtime's identity scopes, and that change closes
     // every WebSocket of the runtime (the page reconnects; requests in flight are lost), so the page is opened after.
-    const scopesWaitStarted = Date.now();
-    await until(() => runtimeLog(platform.dataDir).includes(`config hot reload applied (gateway.auth.identityScopes.user:${session.user.id}`), 60_000, "the runtime to apply the viewer's identity scopes");
-    t.diagnostic(`the runtime applied the viewer's identity scopes ${Date.now() - scopesWaitStarted} ms after the login`);
+    const viewerScopesMs = await untilScopesApplied(platform.dataDir, session.user.id, "viewer");
+    t.diagnostic(`the runtime applied the viewer's identity scopes ${viewerScopesMs} ms after the login`);
     const traffic = watch(page);
     const viewerLoadStarted = Date.now();
     await page.goto(`${origin}/t/acme/`);
