@@ -24,6 +24,7 @@ import { authenticateModelCaller, type CallerDependencies, type ModelCaller } fr
 import { UsageTap } from "./passthrough-usage.js";
 import type { PriceTable } from "./pricing.js";
 import type { RequestRecorder } from "./request-recorder.js";
+import { isProviderAccountHeader } from "./upstream-headers.js";
 import { generateAttempt, parseTagsHeader, passthroughAttempt, streamAttempt, type AttemptRecord, type PassthroughAnswer, type PlannedTarget, type Router } from "./routing/index.js";
 import type { Admission, AdmissionControl } from "./limits/admission.js";
 import { estimateRequestTokens, tokensForCharacters, usageFromEstimate } from "./limits/estimate.js";
@@ -305,7 +306,10 @@ function copyReplyHeaders(reply: FastifyReply, securityHeaders: ReadonlyArray<re
 function startPassthroughReply(reply: FastifyReply, answer: PassthroughAnswer, securityHeaders: ReadonlyArray<readonly [string, string]>): void {
   reply.raw.statusCode = answer.status;
   copyReplyHeaders(reply, securityHeaders);
-  for (const name of Object.keys(answer.headers)) reply.raw.setHeader(name, answer.headers[name] as string);
+  // Clawfleet's own headers win; the provider account's rate-limit state and identity are withheld (upstream-headers.ts).
+  for (const name of Object.keys(answer.headers)) {
+    if (!isProviderAccountHeader(name) && !reply.raw.hasHeader(name)) reply.raw.setHeader(name, answer.headers[name] as string);
+  }
   reply.raw.setHeader("x-request-id", reply.request.id);
   reply.hijack();
 }

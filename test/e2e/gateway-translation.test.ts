@@ -132,6 +132,23 @@ describe("translation between every client API and every provider", { timeout: 1
     assert.equal(final.usage?.input_tokens, 26);
   });
 
+  test("Anthropic Messages caller → Anthropic provider: passed through without the account's rate limits or organization", async () => {
+    for (const stream of [false, true]) {
+      const response = await fetch(`${platform.url}/v1/messages`, {
+        method: "POST",
+        headers: { "x-api-key": key, "anthropic-version": "2023-06-01", "content-type": "application/json" },
+        body: JSON.stringify({ model: "claude", max_tokens: 64, stream, messages: [{ role: "user", content: "Hi" }] }),
+      });
+      assert.equal(response.status, 200, await response.clone().text());
+      // The fake sends what Anthropic sends on every answer: request-id, anthropic-organization-id, anthropic-ratelimit-*.
+      assert.match(response.headers.get("request-id") ?? "", /^req_/, "the provider's request id still passes");
+      assert.equal(response.headers.get("anthropic-organization-id"), null);
+      assert.deepEqual([...response.headers.keys()].filter((name) => name.startsWith("anthropic-ratelimit-")), []);
+      assert.ok((await response.text()).includes(stream ? "message_stop" : HELLO));
+    }
+    assert.equal(anthropicUpstream.requests.at(-1)?.headers["x-api-key"], "sk-ant-upstream", "same schema: passed through with the provider key");
+  });
+
   test("Anthropic Messages caller → OpenAI provider", async () => {
     const message = await anthropic().messages.create({ model: "gpt", max_tokens: 50, messages: [{ role: "user", content: "hello" }] });
     assert.equal(message.content[0]?.type === "text" ? message.content[0].text : "", "from openai");

@@ -102,6 +102,29 @@ describe("rate limits and budgets", { timeout: 120_000 }, () => {
     assert.equal((await chat(other)).status, 200, "another key has its own bucket");
   });
 
+  test("a passed-through answer carries the caller's own x-ratelimit-*, never the provider account's (JSON and SSE)", async () => {
+    // The fake upstream sends what OpenAI sends on every answer: its account's x-ratelimit-* and openai-organization.
+    const key = await keyOf("limited");
+    const json = await chat(key);
+    const streamed = await chat(key, { stream: true });
+    for (const [index, response] of [json, streamed].entries()) {
+      assert.equal(response.status, 200);
+      assert.equal(response.headers.get("x-ratelimit-limit-requests"), "5", "the key's limit, not the account's 10000");
+      assert.equal(response.headers.get("x-ratelimit-remaining-requests"), String(4 - index));
+      assert.equal(response.headers.get("x-ratelimit-limit-tokens"), null, "no token limit is configured for this key");
+      assert.equal(response.headers.get("x-ratelimit-remaining-tokens"), null);
+      assert.equal(response.headers.get("openai-organization"), null, "the platform's provider account is not named");
+      assert.match(response.headers.get("openai-processing-ms") ?? "", /^\d+$/, "the provider's other headers still pass");
+      await response.body?.cancel();
+    }
+
+    const unlimited = await chat(await keyOf("streamer"));
+    assert.equal(unlimited.status, 200);
+    const rateLimitHeaders = [...unlimited.headers.keys()].filter((name) => name.startsWith("x-ratelimit-"));
+    assert.deepEqual(rateLimitHeaders, [], "without limits no x-ratelimit-* at all: the account's are withheld");
+    await unlimited.body?.cancel();
+  });
+
   test("a runtime refused by a limit gets a normal completion explaining it, never a 429", async () => {
     const virtualKey = await platform.deps.tenants.rotateRuntimeKey("limited");
     const socketPath = path.join(platform.dataDir, "limited-model.sock");

@@ -135,7 +135,15 @@ export const anthropicDialect: FakeDialect = {
     error: { type: ERROR_TYPES[status] ?? (status >= 500 ? "api_error" : "invalid_request_error"), message: `Fake Anthropic error (HTTP ${status}).` },
     request_id: `req_${randomBytes(12).toString("hex")}`,
   }),
-  standardHeaders: () => ({ "request-id": `req_${randomBytes(12).toString("hex")}`, "anthropic-organization-id": "00000000-0000-4000-8000-000000000000" }),
+  // As Anthropic sends on every answer: request id, the account's organization and its rate-limit state
+  // (https://docs.anthropic.com/en/api/rate-limits#response-headers).
+  standardHeaders: () => ({
+    "request-id": `req_${randomBytes(12).toString("hex")}`,
+    "anthropic-organization-id": "00000000-0000-4000-8000-000000000000",
+    "anthropic-ratelimit-requests-limit": "4000",
+    "anthropic-ratelimit-requests-remaining": "3999",
+    "anthropic-ratelimit-requests-reset": "2026-01-01T00:00:00Z",
+  }),
   validateRequest: validateMessagesRequest,
   validationErrorBody: (message) => ({ type: "error", error: { type: "invalid_request_error", message }, request_id: `req_${randomBytes(12).toString("hex")}` }),
 };

@@ -484,11 +484,22 @@ function defaultErrorBody(status: number): unknown {
   return openAIErrorBody(message, "invalid_request_error");
 }
 
+/**
+ * Headers OpenAI sends on every answer: request id, API version, processing time, the account's organization, and
+ * the account's rate-limit state (https://platform.openai.com/docs/guides/rate-limits#rate-limits-in-headers).
+ */
 function standardHeaders(): Record<string, string> {
   return {
     "x-request-id": `req_${randomBytes(16).toString("hex")}`,
     "openai-version": "2020-10-01",
     "openai-processing-ms": String(randomInt(80, 400)),
+    "openai-organization": "org-fake-provider-account",
+    "x-ratelimit-limit-requests": "10000",
+    "x-ratelimit-limit-tokens": "30000000",
+    "x-ratelimit-remaining-requests": "9999",
+    "x-ratelimit-remaining-tokens": "29999980",
+    "x-ratelimit-reset-requests": "6ms",
+    "x-ratelimit-reset-tokens": "0s",
   };
 }
 
