@@ -290,28 +290,37 @@ function noteAttempts(outcome: Outcome, attempts: readonly AttemptRecord[], targ
 }
 
 /**
- * Headers for an answer written to `raw` after `reply.hijack()`: the security headers (`onSend` hooks do not run
- * for it), then those already set on the Fastify reply (rate-limit, cache, request id).
+ * Names Clawfleet (or Node) writes itself on an answer it sends after `reply.hijack()`: an upstream header with one
+ * of these names is left out, so each appears once and Clawfleet's value is the one sent.
  */
-function copyReplyHeaders(reply: FastifyReply, securityHeaders: ReadonlyArray<readonly [string, string]>): void {
-  for (const [name, value] of securityHeaders) reply.raw.setHeader(name, value);
+const OWN_HEAD_NAMES: ReadonlySet<string> = new Set(["x-request-id", "content-length", "transfer-encoding", "connection", "keep-alive", "date", "cache-control", "x-accel-buffering", OVERHEAD_HEADER, WARNINGS_HEADER, CACHE_HEADER]);
+
+/**
+ * The head of an answer written to `raw` after `reply.hijack()`, as one flat `[name, value, …]` list for a single
+ * `writeHead` call (Node then writes it as given, without the per-header bookkeeping of `setHeader`): the
+ * security headers (`onSend` hooks do not run for a hijacked answer), the request id, those already set on the
+ * Fastify reply (rate limits, cache), and, for a passed-through answer, the upstream's headers (`upstream`), minus
+ * the provider account's rate-limit state and identity (upstream-headers.ts) and minus any name Clawfleet has
+ * already set: Clawfleet's own win. The caller appends the rest of its own headers and calls `writeHead`.
+ */
+function hijackedHead(reply: FastifyReply, securityHeaders: ReadonlyArray<readonly [string, string]>, upstream?: Readonly<Record<string, string>>): string[] {
+  const head: string[] = [];
+  for (const [name, value] of securityHeaders) head.push(name, value);
+  head.push("x-request-id", reply.request.id);
   const headers = reply.getHeaders();
   for (const name of Object.keys(headers)) {
     const value = headers[name];
-    if (value !== undefined) reply.raw.setHeader(name, value);
+    if (value === undefined || name === "x-request-id") continue;
+    if (Array.isArray(value)) for (const item of value) head.push(name, item);
+    else head.push(name, String(value));
   }
-}
-
-/** Status and headers of a passed-through answer on the raw response, which Clawfleet then writes itself. */
-function startPassthroughReply(reply: FastifyReply, answer: PassthroughAnswer, securityHeaders: ReadonlyArray<readonly [string, string]>): void {
-  reply.raw.statusCode = answer.status;
-  copyReplyHeaders(reply, securityHeaders);
-  // Clawfleet's own headers win; the provider account's rate-limit state and identity are withheld (upstream-headers.ts).
-  for (const name of Object.keys(answer.headers)) {
-    if (!isProviderAccountHeader(name) && !reply.raw.hasHeader(name)) reply.raw.setHeader(name, answer.headers[name] as string);
+  if (upstream) {
+    for (const name of Object.keys(upstream)) {
+      if (OWN_HEAD_NAMES.has(name) || isProviderAccountHeader(name) || headers[name] !== undefined || securityHeaders.some((header) => header[0] === name)) continue;
+      head.push(name, upstream[name] as string);
+    }
   }
-  reply.raw.setHeader("x-request-id", reply.request.id);
-  reply.hijack();
+  return head;
 }
 
 /**
@@ -340,9 +349,10 @@ function sendWholeAnswer(
     outcome.usage = tap.result();
   }
   storeInCache({ status: answer.status, contentType: answer.headers["content-type"] ?? "application/json", body: bytes });
-  startPassthroughReply(reply, answer, securityHeaders);
-  reply.raw.setHeader("content-length", String(bytes.length));
-  reply.raw.setHeader(OVERHEAD_HEADER, timer.overheadMs().toFixed(3));
+  const head = hijackedHead(reply, securityHeaders, answer.headers);
+  head.push("content-length", String(bytes.length), OVERHEAD_HEADER, timer.overheadMs().toFixed(3));
+  reply.hijack();
+  reply.raw.writeHead(answer.status, head);
   reply.raw.end(bytes);
 }
 
@@ -359,10 +369,10 @@ async function sendStreamedAnswer(
   outcome.status = answer.status;
   const tap = new UsageTap(api);
   const iterator = body[Symbol.asyncIterator]();
-  startPassthroughReply(reply, answer, securityHeaders);
-  reply.raw.setHeader("cache-control", "no-cache");
-  reply.raw.setHeader("x-accel-buffering", "no");
-  reply.raw.setHeader(OVERHEAD_HEADER, timer.overheadMs().toFixed(3));
+  const head = hijackedHead(reply, securityHeaders, answer.headers);
+  head.push("cache-control", "no-cache", "x-accel-buffering", "no", OVERHEAD_HEADER, timer.overheadMs().toFixed(3));
+  reply.hijack();
+  reply.raw.writeHead(answer.status, head);
   try {
     for (;;) {
       const waited = performance.now();
@@ -390,15 +400,12 @@ async function sendEvents(
   outcome: Outcome,
   securityHeaders: ReadonlyArray<readonly [string, string]>,
 ): Promise<void> {
-  reply.raw.statusCode = 200;
-  copyReplyHeaders(reply, securityHeaders);
-  reply.raw.setHeader("content-type", "text/event-stream; charset=utf-8");
-  reply.raw.setHeader("cache-control", "no-cache");
-  reply.raw.setHeader("x-accel-buffering", "no");
-  reply.raw.setHeader("x-request-id", reply.request.id);
-  if (warnings.length > 0) reply.raw.setHeader(WARNINGS_HEADER, warningsHeaderValue(warnings));
-  reply.raw.setHeader(OVERHEAD_HEADER, timer.overheadMs().toFixed(3));
+  const head = hijackedHead(reply, securityHeaders);
+  head.push("content-type", "text/event-stream; charset=utf-8", "cache-control", "no-cache", "x-accel-buffering", "no");
+  if (warnings.length > 0) head.push(WARNINGS_HEADER, warningsHeaderValue(warnings));
+  head.push(OVERHEAD_HEADER, timer.overheadMs().toFixed(3));
   reply.hijack();
+  reply.raw.writeHead(200, head);
   outcome.status = 200;
   const iterator = events[Symbol.asyncIterator]();
   try {
