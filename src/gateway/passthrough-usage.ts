@@ -9,7 +9,6 @@
  * - Anthropic Messages: `usage.input_tokens` (excluding cache), `cache_read_input_tokens`,
  *   `cache_creation_input_tokens`, `output_tokens` (streams: `message_start` then `message_delta`).
  */
-import { TextDecoder } from "node:util";
 import type { CanonicalUsage, ClientApi } from "../contracts/chat.js";
 
 type Json = Record<string, unknown>;
@@ -36,28 +35,38 @@ function generatedTextLength(line: string): number {
   return total;
 }
 
+const NEWLINE = 0x0a;
+/** `data:` as bytes. */
+const DATA_PREFIX = Buffer.from("data:");
+
+/** True when the line `bytes[start, end)` starts with `data:`. */
+function startsWithData(bytes: Buffer, start: number, end: number): boolean {
+  return end - start >= DATA_PREFIX.length && bytes[start] === 0x64 && DATA_PREFIX.compare(bytes, start, start + DATA_PREFIX.length) === 0;
+}
+
 /** Accumulates usage from JSON documents (whole bodies or stream events) of one client API. */
 export class UsageTap {
   private usage: CanonicalUsage = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 };
   private seen = false;
-  private pending = "";
+  /** The unfinished last line of the stream so far (bytes: a line is decoded only once it is complete). */
+  private pending: Buffer | null = null;
   /** Characters of generated text seen in the stream (for billing a stream cut short before its usage). */
   streamedTextCharacters = 0;
-  /** Created on the first stream chunk: a JSON answer never needs one (one object less per request). */
-  private decoder: TextDecoder | undefined;
 
   constructor(private readonly api: ClientApi) {}
 
-  /** Feeds raw SSE bytes; only `data:` lines mentioning usage are parsed. */
+  /**
+   * Feeds raw SSE bytes; only `data:` lines mentioning usage are parsed. Lines are cut on the byte `\n`, which never
+   * occurs inside a multi-byte UTF-8 sequence, so each complete line decodes on its own (no streaming decoder).
+   */
   feedStream(chunk: Uint8Array): void {
-    this.decoder ??= new TextDecoder();
-    // Scans by index and keeps only the unfinished tail, instead of re-slicing the pending text per line.
-    const text = this.pending + this.decoder.decode(chunk, { stream: true });
+    const received = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    const bytes = this.pending ? Buffer.concat([this.pending, received]) : received;
     let start = 0;
-    let newline = text.indexOf("\n");
+    let newline = bytes.indexOf(NEWLINE);
     while (newline !== -1) {
-      if (text.startsWith("data:", start)) {
-        const line = text.slice(start, newline);
+      if (startsWithData(bytes, start, newline)) {
+        const line = bytes.toString("utf8", start, newline);
         this.streamedTextCharacters += generatedTextLength(line);
         if (line.includes('"usage"')) {
           try {
@@ -68,9 +77,10 @@ export class UsageTap {
         }
       }
       start = newline + 1;
-      newline = text.indexOf("\n", start);
+      newline = bytes.indexOf(NEWLINE, start);
     }
-    this.pending = start === 0 ? text : text.slice(start);
+    // A copy of the tail: the chunk it came from is not kept alive by it.
+    this.pending = start === bytes.length ? null : start === 0 ? bytes : Buffer.from(bytes.subarray(start));
   }
 
   /** Feeds one parsed JSON document (a whole answer or one stream event). */
