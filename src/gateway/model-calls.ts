@@ -295,6 +295,12 @@ function noteAttempts(outcome: Outcome, attempts: readonly AttemptRecord[], targ
  */
 const OWN_HEAD_NAMES: ReadonlySet<string> = new Set(["x-request-id", "content-length", "transfer-encoding", "connection", "keep-alive", "date", "cache-control", "x-accel-buffering", OVERHEAD_HEADER, WARNINGS_HEADER, CACHE_HEADER]);
 
+/** True when `list` holds a header named `name`. */
+function namesHeader(list: ReadonlyArray<readonly [string, string]>, name: string): boolean {
+  for (const header of list) if (header[0] === name) return true;
+  return false;
+}
+
 /**
  * The head of an answer written to `raw` after `reply.hijack()`, as one flat `[name, value, …]` list for a single
  * `writeHead` call (Node then writes it as given, without the per-header bookkeeping of `setHeader`): the
@@ -316,7 +322,7 @@ function hijackedHead(reply: FastifyReply, securityHeaders: ReadonlyArray<readon
   }
   if (upstream) {
     for (const name of Object.keys(upstream)) {
-      if (OWN_HEAD_NAMES.has(name) || isProviderAccountHeader(name) || headers[name] !== undefined || securityHeaders.some((header) => header[0] === name)) continue;
+      if (OWN_HEAD_NAMES.has(name) || isProviderAccountHeader(name) || headers[name] !== undefined || namesHeader(securityHeaders, name)) continue;
       head.push(name, upstream[name] as string);
     }
   }
@@ -351,8 +357,8 @@ function sendWholeAnswer(
   storeInCache({ status: answer.status, contentType: answer.headers["content-type"] ?? "application/json", body: bytes });
   const head = hijackedHead(reply, securityHeaders, answer.headers);
   head.push("content-length", String(bytes.length), OVERHEAD_HEADER, timer.overheadMs().toFixed(3));
-  reply.hijack();
   reply.raw.writeHead(answer.status, head);
+  reply.hijack();
   reply.raw.end(bytes);
 }
 
@@ -371,8 +377,8 @@ async function sendStreamedAnswer(
   const iterator = body[Symbol.asyncIterator]();
   const head = hijackedHead(reply, securityHeaders, answer.headers);
   head.push("cache-control", "no-cache", "x-accel-buffering", "no", OVERHEAD_HEADER, timer.overheadMs().toFixed(3));
-  reply.hijack();
   reply.raw.writeHead(answer.status, head);
+  reply.hijack();
   try {
     for (;;) {
       const waited = performance.now();
@@ -404,8 +410,8 @@ async function sendEvents(
   head.push("content-type", "text/event-stream; charset=utf-8", "cache-control", "no-cache", "x-accel-buffering", "no");
   if (warnings.length > 0) head.push(WARNINGS_HEADER, warningsHeaderValue(warnings));
   head.push(OVERHEAD_HEADER, timer.overheadMs().toFixed(3));
-  reply.hijack();
   reply.raw.writeHead(200, head);
+  reply.hijack();
   outcome.status = 200;
   const iterator = events[Symbol.asyncIterator]();
   try {
