@@ -46,7 +46,7 @@ export function placementLine(): string {
  * Spawns `command args`, when pinning (`PIN`) through `taskset -c` on the CPU of `role`.
  * @throws Error when BENCH_PIN=1 asks for pinning on a machine with fewer than 2 CPUs.
  */
-function spawnOn(role: CpuRole, command: string, args: readonly string[], options: SpawnOptions): ChildProcess {
+export function spawnOn(role: CpuRole, command: string, args: readonly string[], options: SpawnOptions): ChildProcess {
   if (!PIN) return spawn(command, args, options);
   if (cpus().length < 2) throw new Error("BENCH_PIN=1 needs at least 2 CPUs");
   return spawn("taskset", ["-c", CPU_OF_ROLE[role], command, ...args], options);
