@@ -160,6 +160,7 @@ export function createModelCallHandler(codec: ClientApiCodec, dependencies: Mode
       const safety = dependencies.safety.check(canonical, body, { tenantId: caller.tenant.id, profile: caller.tenant.profile, requestId: request.id, actor });
       if (safety.kind === "stop") {
         outcome.status = 200;
+        reply.header(OVERHEAD_HEADER, timer.overheadMs().toFixed(3));
         sendRefusalCompletion(reply, codec, requestedModel || "clawfleet", stream, safety.error);
         return reply;
       }

@@ -117,8 +117,10 @@ describe("gateway safety checks", () => {
     const allowed = await client("open").chat.completions.create({ model: "default", messages: repeatedCalls(2) });
     assert.equal(upstream.requests.length, before + 1, "two identical calls are still allowed");
     assert.ok(allowed.choices[0]);
-    const stopped = await client("open").chat.completions.create({ model: "default", messages: repeatedCalls(3) });
+    const { data: stopped, response } = await client("open").chat.completions.create({ model: "default", messages: repeatedCalls(3) }).withResponse();
     assert.equal(upstream.requests.length, before + 1, "the stopped call never reached the provider");
+    assert.equal(response.headers.get("x-clawfleet-refusal"), "CF_LOOP_DETECTED");
+    assert.match(response.headers.get("x-clawfleet-overhead-ms") ?? "", /^\d+\.\d{3}$/, "a stopped call carries its overhead like every answer");
     assert.equal(stopped.choices[0]?.finish_reason, "stop");
     assert.equal(stopped.choices[0]?.message.tool_calls, undefined);
     assert.match(stopped.choices[0]?.message.content ?? "", /called the tool `exec` with the same arguments 3 times .*loop guard.*\[CF_LOOP_DETECTED\]/s);
