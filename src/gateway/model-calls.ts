@@ -302,15 +302,25 @@ function namesHeader(list: ReadonlyArray<readonly [string, string]>, name: strin
   return false;
 }
 
+/** Headers of every event stream Clawfleet writes: no caching, no buffering in a proxy in front (nginx). */
+const EVENT_STREAM_HEAD: readonly string[] = ["cache-control", "no-cache", "x-accel-buffering", "no"];
+
 /**
- * The head of an answer written to `raw` after `reply.hijack()`, as one flat `[name, value, …]` list for a single
- * `writeHead` call (Node then writes it as given, without the per-header bookkeeping of `setHeader`): the
- * security headers (`onSend` hooks do not run for a hijacked answer), the request id, those already set on the
- * Fastify reply (rate limits, cache), and, for a passed-through answer, the upstream's headers (`upstream`), minus
- * the provider account's rate-limit state and identity (upstream-headers.ts) and minus any name Clawfleet has
- * already set: Clawfleet's own win. The caller appends the rest of its own headers and calls `writeHead`.
+ * Writes the status and head of an answer Clawfleet sends itself on `raw`, then takes the reply over from Fastify
+ * (`reply.hijack()` after the head, so a head Node refuses still gets Fastify's error answer). The head is one flat
+ * `[name, value, …]` list for a single `writeHead` call (Node writes it as given, without the per-header
+ * bookkeeping of `setHeader`): the security headers (`onSend` hooks do not run for a hijacked answer), the request
+ * id, those already set on the Fastify reply (rate limits, cache), for a passed-through answer the upstream's
+ * headers (`upstream`) minus the provider account's rate-limit state and identity (upstream-headers.ts) and minus
+ * any name Clawfleet sets itself (Clawfleet's own win), then `own` (the caller's: length, content type, overhead…).
  */
-function hijackedHead(reply: FastifyReply, securityHeaders: ReadonlyArray<readonly [string, string]>, upstream?: Readonly<Record<string, string>>): string[] {
+function startHijackedAnswer(
+  reply: FastifyReply,
+  status: number,
+  securityHeaders: ReadonlyArray<readonly [string, string]>,
+  upstream: Readonly<Record<string, string>> | undefined,
+  own: readonly string[],
+): void {
   const head: string[] = [];
   for (const [name, value] of securityHeaders) head.push(name, value);
   head.push("x-request-id", reply.request.id);
@@ -327,7 +337,9 @@ function hijackedHead(reply: FastifyReply, securityHeaders: ReadonlyArray<readon
       head.push(name, upstream[name] as string);
     }
   }
-  return head;
+  for (const item of own) head.push(item);
+  reply.raw.writeHead(status, head);
+  reply.hijack();
 }
 
 /**
@@ -356,10 +368,7 @@ function sendWholeAnswer(
     outcome.usage = tap.result();
   }
   storeInCache({ status: answer.status, contentType: answer.headers["content-type"] ?? "application/json", body: bytes });
-  const head = hijackedHead(reply, securityHeaders, answer.headers);
-  head.push("content-length", String(bytes.length), OVERHEAD_HEADER, timer.overheadMs().toFixed(3));
-  reply.raw.writeHead(answer.status, head);
-  reply.hijack();
+  startHijackedAnswer(reply, answer.status, securityHeaders, answer.headers, ["content-length", String(bytes.length), OVERHEAD_HEADER, timer.overheadMs().toFixed(3)]);
   reply.raw.end(bytes);
 }
 
@@ -376,10 +385,7 @@ async function sendStreamedAnswer(
   outcome.status = answer.status;
   const tap = new UsageTap(api);
   const iterator = body[Symbol.asyncIterator]();
-  const head = hijackedHead(reply, securityHeaders, answer.headers);
-  head.push("cache-control", "no-cache", "x-accel-buffering", "no", OVERHEAD_HEADER, timer.overheadMs().toFixed(3));
-  reply.raw.writeHead(answer.status, head);
-  reply.hijack();
+  startHijackedAnswer(reply, answer.status, securityHeaders, answer.headers, [...EVENT_STREAM_HEAD, OVERHEAD_HEADER, timer.overheadMs().toFixed(3)]);
   try {
     for (;;) {
       const waited = performance.now();
@@ -407,12 +413,9 @@ async function sendEvents(
   outcome: Outcome,
   securityHeaders: ReadonlyArray<readonly [string, string]>,
 ): Promise<void> {
-  const head = hijackedHead(reply, securityHeaders);
-  head.push("content-type", "text/event-stream; charset=utf-8", "cache-control", "no-cache", "x-accel-buffering", "no");
-  if (warnings.length > 0) head.push(WARNINGS_HEADER, warningsHeaderValue(warnings));
-  head.push(OVERHEAD_HEADER, timer.overheadMs().toFixed(3));
-  reply.raw.writeHead(200, head);
-  reply.hijack();
+  const own = ["content-type", "text/event-stream; charset=utf-8", ...EVENT_STREAM_HEAD, OVERHEAD_HEADER, timer.overheadMs().toFixed(3)];
+  if (warnings.length > 0) own.push(WARNINGS_HEADER, warningsHeaderValue(warnings));
+  startHijackedAnswer(reply, 200, securityHeaders, undefined, own);
   outcome.status = 200;
   const iterator = events[Symbol.asyncIterator]();
   try {
