@@ -17,7 +17,7 @@ import { mkdtempSync, readFileSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { ChildProcess } from "node:child_process";
-import { load, probeDump, ROOT, startClawfleet, startUpstream, stopAll } from "./harness.js";
+import { load, probeDump, ROOT, shebangNodeArgs, startClawfleet, startUpstream, stopAll } from "./harness.js";
 
 const STREAM = (process.env.BENCH_MODES ?? "json").split(",")[0] === "stream";
 const RATE = Number(process.env.BENCH_RATE ?? 500);
@@ -69,7 +69,7 @@ async function main(): Promise<void> {
   process.env.BENCH_PROBE_LIGHT = "1";
   try {
     const upstream = await startUpstream(children);
-    const target = await startClawfleet(children, { name: "clawfleet", buildRoot: BUILD, port: 18_480, upstreamUrl: upstream.url, probe: true, nodeArgs: ["--single-threaded-gc", "--no-memory-reducer", "--no-allocation-site-pretenuring"] });
+    const target = await startClawfleet(children, { name: "clawfleet", buildRoot: BUILD, port: 18_480, upstreamUrl: upstream.url, probe: true, nodeArgs: shebangNodeArgs(BUILD) });
     dataDirs.push(target.dataDir);
     process.stderr.write(`${STREAM ? "stream" : "json"}: warm-up ${WARMUP_SECONDS} s at ${RATE} req/s …\n`);
     await load(target, STREAM, { rate: RATE, concurrency: 32, seconds: WARMUP_SECONDS });

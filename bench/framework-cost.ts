@@ -6,26 +6,18 @@
  * /proc, client-side p50/p99), then 5 s closed loop with 32 connections (maximum requests/s). Answers the question
  * whether serving `/v1/*` outside Fastify would make the gateway much cheaper. Bounded: fixed rates and durations.
  */
-import path from "node:path";
 import type { ChildProcess } from "node:child_process";
-import { BENCH_DIR, cpuMs, load, placementLine, ROOT, spawnOn, startFloorProxy, startUpstream, stopAll, waitForLine, type Target } from "./harness.js";
+import { cpuMs, load, placementLine, startFloorProxy, startUpstream, stopAll } from "./harness.js";
 
 const RATE = Number(process.env.BENCH_RATE ?? 500);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
-async function startFastifyFloor(children: ChildProcess[], upstreamUrl: string): Promise<Target> {
-  const proxy = spawnOn("server", process.execPath, [path.join(BENCH_DIR, "fastify-floor-proxy.mjs"), upstreamUrl, "0"], { stdio: ["ignore", "pipe", "inherit"], cwd: ROOT });
-  children.push(proxy);
-  const port = Number((await waitForLine(proxy, /PORT (\d+)/, 10_000))[1]);
-  return { name: "fastify-floor", url: `http://127.0.0.1:${port}`, headers: { authorization: "Bearer sk-bench" }, pid: proxy.pid ?? 0 };
-}
-
 const children: ChildProcess[] = [];
 try {
   const upstream = await startUpstream(children);
-  const targets = [await startFloorProxy(children, upstream.url), await startFastifyFloor(children, upstream.url)];
+  const targets = [await startFloorProxy(children, upstream.url), await startFloorProxy(children, upstream.url, { file: "fastify-floor-proxy.mjs", name: "fastify-floor" })];
   for (const target of targets) await load(target, false, { rate: RATE, concurrency: 32, seconds: WARMUP_SECONDS });
   const rows = new Map<string, Array<{ cpu: number; p50: number; p99: number; max: number }>>();
   for (let round = 0; round < ROUNDS; round += 1) {

@@ -46,7 +46,7 @@ export function placementLine(): string {
  * Spawns `command args`, when pinning (`PIN`) through `taskset -c` on the CPU of `role`.
  * @throws Error when BENCH_PIN=1 asks for pinning on a machine with fewer than 2 CPUs.
  */
-export function spawnOn(role: CpuRole, command: string, args: readonly string[], options: SpawnOptions): ChildProcess {
+function spawnOn(role: CpuRole, command: string, args: readonly string[], options: SpawnOptions): ChildProcess {
   if (!PIN) return spawn(command, args, options);
   if (cpus().length < 2) throw new Error("BENCH_PIN=1 needs at least 2 CPUs");
   return spawn("taskset", ["-c", CPU_OF_ROLE[role], command, ...args], options);
@@ -223,6 +223,15 @@ export const BENCH_POLICY_CONFIG = {
 };
 
 /**
+ * The node flags a build's `clawfleet` command starts with, read from its shebang (`bin/clawfleet.js`, first line
+ * `#!/usr/bin/env -S node <flags>`), for a server that has to run through node with extra flags (probe, perf).
+ */
+export function shebangNodeArgs(buildRoot: string): string[] {
+  const first = readFileSync(path.join(buildRoot, "bin", "clawfleet.js"), "utf8").split("\n", 1)[0] ?? "";
+  return first.split(/\s+/).filter((word) => word.startsWith("--"));
+}
+
+/**
  * Starts `clawfleet serve` from `buildRoot` (a checkout with `dist/` built) on a free port next to the upstream,
  * creates tenant `bench` with a model key. With `probe`, the server runs with bench/probe.mjs preloaded.
  */
@@ -276,12 +285,15 @@ export async function startClawfleet(
   return { name: options.name, url, headers: { authorization: `Bearer ${key}` }, pid: clawfleet.pid ?? 0, dataDir, ...(probeFile ? { probeFile } : {}) };
 }
 
-/** Starts `bench/floor-proxy.mjs` (the least a Node.js gateway can do) in front of the upstream. */
-export async function startFloorProxy(children: ChildProcess[], upstreamUrl: string): Promise<Target> {
-  const proxy = spawnOn("server", process.execPath, [path.join(BENCH_DIR, "floor-proxy.mjs"), upstreamUrl, "0"], { stdio: ["ignore", "pipe", "inherit"], cwd: ROOT });
+/**
+ * Starts `bench/floor-proxy.mjs` (the least a Node.js gateway can do) in front of the upstream, or another proxy
+ * script of `bench/` taking the same arguments (upstream URL, port; prints `PORT <n>`), e.g. the Fastify variant.
+ */
+export async function startFloorProxy(children: ChildProcess[], upstreamUrl: string, proxyScript = { file: "floor-proxy.mjs", name: "floor" }): Promise<Target> {
+  const proxy = spawnOn("server", process.execPath, [path.join(BENCH_DIR, proxyScript.file), upstreamUrl, "0"], { stdio: ["ignore", "pipe", "inherit"], cwd: ROOT });
   children.push(proxy);
   const port = Number((await waitForLine(proxy, /PORT (\d+)/, 10_000))[1]);
-  return { name: "floor", url: `http://127.0.0.1:${port}`, headers: { authorization: "Bearer sk-bench" }, pid: proxy.pid ?? 0 };
+  return { name: proxyScript.name, url: `http://127.0.0.1:${port}`, headers: { authorization: "Bearer sk-bench" }, pid: proxy.pid ?? 0 };
 }
 
 /**

@@ -27,7 +27,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } fro
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
-import { load, pinBenchProcess, placementLine, ROOT, startClawfleet, startFloorProxy, startUpstream, stopAll, type Target } from "./harness.js";
+import { load, pinBenchProcess, placementLine, ROOT, shebangNodeArgs, startClawfleet, startFloorProxy, startUpstream, stopAll, type Target } from "./harness.js";
 
 const TARGET = process.env.BENCH_TARGET ?? "clawfleet";
 const STREAM = (process.env.BENCH_MODES ?? "json").split(",")[0] === "stream";
@@ -40,7 +40,7 @@ const SAMPLE_HZ = 4999;
 const OUT = process.env.BENCH_OUT ?? mkdtempSync(path.join(tmpdir(), "cf-profile-"));
 mkdirSync(OUT, { recursive: true });
 /** The shebang's V8 flags (bin/clawfleet.js) plus what perf needs to name JavaScript frames. */
-const PROFILED_NODE_ARGS = ["--single-threaded-gc", "--no-memory-reducer", "--no-allocation-site-pretenuring", "--perf-basic-prof-only-functions", "--interpreted-frames-native-stack"];
+const PROFILED_NODE_ARGS = [...shebangNodeArgs(ROOT), "--perf-basic-prof-only-functions", "--interpreted-frames-native-stack"];
 
 interface MapEntry {
   start: number;
