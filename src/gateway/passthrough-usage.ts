@@ -24,24 +24,19 @@ function count(value: Json | null, key: string): number {
   return typeof raw === "number" && Number.isFinite(raw) && raw >= 0 ? raw : 0;
 }
 
-/** Generated-text string values of one SSE data line, by field name (cheap: no JSON parse). */
-const GENERATED_TEXT_FIELD = /"(?:content|text|delta|partial_json|arguments)":"((?:[^"\\]|\\.)*)"/g;
-
-function generatedTextLength(line: string): number {
-  // An `exec` loop on the one global regex (`matchAll` clones it and builds an iterator per line).
-  let total = 0;
-  GENERATED_TEXT_FIELD.lastIndex = 0;
-  for (let match = GENERATED_TEXT_FIELD.exec(line); match !== null; match = GENERATED_TEXT_FIELD.exec(line)) total += (match[1] as string).length;
-  return total;
-}
+/**
+ * Generated-text string values, by field name (cheap: no JSON parse). A match never crosses a line: a raw newline
+ * cannot occur inside a JSON string, so `[^"\\\n]` keeps one line's unterminated string from running into the next.
+ */
+const GENERATED_TEXT_FIELD = /"(?:content|text|delta|partial_json|arguments)":"((?:[^"\\\n]|\\.)*)"/g;
 
 const NEWLINE = 0x0a;
-/** `data:` as bytes. */
-const DATA_PREFIX = Buffer.from("data:");
+const DATA_PREFIX = "data:";
 
-/** True when the line `bytes[start, end)` starts with `data:`. */
-function startsWithData(bytes: Buffer, start: number, end: number): boolean {
-  return end - start >= DATA_PREFIX.length && bytes[start] === 0x64 && DATA_PREFIX.compare(bytes, start, start + DATA_PREFIX.length) === 0;
+/** End of the line of `text` that starts at `start`: the index of its newline, or the text's length. */
+function lineEndAt(text: string, start: number): number {
+  const end = text.indexOf("\n", start);
+  return end === -1 ? text.length : end;
 }
 
 /** Accumulates usage from JSON documents (whole bodies or stream events) of one client API. */
@@ -56,31 +51,52 @@ export class UsageTap {
   constructor(private readonly api: ClientApi) {}
 
   /**
-   * Feeds raw SSE bytes; only `data:` lines mentioning usage are parsed. Lines are cut on the byte `\n`, which never
-   * occurs inside a multi-byte UTF-8 sequence, so each complete line decodes on its own (no streaming decoder).
+   * Feeds raw SSE bytes; only `data:` lines count, and only those mentioning usage are parsed. Lines are cut on the
+   * byte `\n`, which never occurs inside a multi-byte UTF-8 sequence, so the complete lines of what has arrived decode
+   * on their own (no streaming decoder); they are decoded once, as one string, and searched in one pass each for
+   * generated text and for usage (per chunk, not per line: a chunk of a busy stream holds many lines).
    */
   feedStream(chunk: Uint8Array): void {
     const received = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     const bytes = this.pending ? Buffer.concat([this.pending, received]) : received;
-    let start = 0;
-    let newline = bytes.indexOf(NEWLINE);
-    while (newline !== -1) {
-      if (startsWithData(bytes, start, newline)) {
-        const line = bytes.toString("utf8", start, newline);
-        this.streamedTextCharacters += generatedTextLength(line);
-        if (line.includes('"usage"')) {
-          try {
-            this.feedDocument(JSON.parse(line.slice(5)));
-          } catch {
-            // not JSON: nothing to count
-          }
-        }
-      }
-      start = newline + 1;
-      newline = bytes.indexOf(NEWLINE, start);
+    const last = bytes.lastIndexOf(NEWLINE);
+    if (last === -1) {
+      this.pending = bytes;
+      return;
     }
     // A copy of the tail: the chunk it came from is not kept alive by it.
-    this.pending = start === bytes.length ? null : start === 0 ? bytes : Buffer.from(bytes.subarray(start));
+    this.pending = last + 1 === bytes.length ? null : Buffer.from(bytes.subarray(last + 1));
+    const text = bytes.toString("utf8", 0, last);
+
+    // Generated text: the matches come in order, so the line of each is found by walking the lines forward.
+    let characters = 0;
+    let lineStart = 0;
+    let lineEnd = lineEndAt(text, 0);
+    let dataLine = text.startsWith(DATA_PREFIX, 0);
+    GENERATED_TEXT_FIELD.lastIndex = 0;
+    for (let match = GENERATED_TEXT_FIELD.exec(text); match !== null; match = GENERATED_TEXT_FIELD.exec(text)) {
+      while (match.index > lineEnd) {
+        lineStart = lineEnd + 1;
+        lineEnd = lineEndAt(text, lineStart);
+        dataLine = text.startsWith(DATA_PREFIX, lineStart);
+      }
+      if (dataLine) characters += (match[1] as string).length;
+    }
+    this.streamedTextCharacters += characters;
+
+    // Usage: each `data:` line mentioning it, parsed once.
+    for (let at = text.indexOf('"usage"'); at !== -1; ) {
+      const start = text.lastIndexOf("\n", at) + 1;
+      const end = lineEndAt(text, at);
+      if (text.startsWith(DATA_PREFIX, start)) {
+        try {
+          this.feedDocument(JSON.parse(text.slice(start + DATA_PREFIX.length, end)));
+        } catch {
+          // not JSON: nothing to count
+        }
+      }
+      at = text.indexOf('"usage"', end);
+    }
   }
 
   /** Feeds one parsed JSON document (a whole answer or one stream event). */
