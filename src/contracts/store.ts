@@ -70,7 +70,7 @@ export interface ApiKeyRepository {
 
 /** One model call through the gateway, with its usage and cost. Written in batches after the answer. */
 export interface RequestRecord {
-  /** Unique record id (a UUID). */
+  /** Unique record id: a UUIDv7 (RFC 9562), so ids sort by creation time to the millisecond. */
   id: string;
   /** The request id (`x-request-id`, possibly chosen by the caller, so not unique). */
   requestId: string;

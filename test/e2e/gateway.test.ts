@@ -127,6 +127,7 @@ describe("model gateway, admin API and ingress refusals", () => {
   });
 
   test("every answer carries its overhead; usage, cost and overhead are recorded and exported as metrics", async () => {
+    const sentAtMs = Date.now();
     const response = await fetch(`${platform.url}/v1/chat/completions`, { method: "POST", headers: { authorization: `Bearer ${acmeKey}`, "x-request-id": "cost-check-1" }, body: JSON.stringify({ model: "default", messages: [{ role: "user", content: "count me" }] }) });
     assert.equal(response.status, 200);
     const overhead = Number(response.headers.get("x-clawfleet-overhead-ms"));
@@ -136,6 +137,10 @@ describe("model gateway, admin API and ingress refusals", () => {
     assert.equal(listed.status, 200);
     const record = (listed.body as { requests: Array<Record<string, unknown>> }).requests.find((item) => item.requestId === "cost-check-1");
     assert.ok(record, "the request was recorded");
+    // The record id is a UUIDv7 (RFC 9562 section 5.7): version 7, variant 10, its first 48 bits the time in ms.
+    assert.match(String(record.id), /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    const idTimeMs = Number.parseInt(String(record.id).replaceAll("-", "").slice(0, 12), 16);
+    assert.ok(idTimeMs >= sentAtMs && idTimeMs <= Date.now(), `the id's time ${idTimeMs} is the call's (sent at ${sentAtMs})`);
     assert.equal(record.provider, "openai");
     assert.equal(record.model, "gpt-4o-mini");
     assert.equal(record.inputTokens, answer.usage.prompt_tokens);

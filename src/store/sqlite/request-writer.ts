@@ -36,9 +36,9 @@ const COLUMNS = [
 /**
  * The insert of one request record (21 parameters, in {@link rowOf} order). `on conflict do nothing`: a record
  * whose id (the only unique column) is already stored is skipped; any other constraint still fails the batch.
- * Ids are random UUIDs, so that only happens when a batch is retried after a commit whose acknowledgement was
- * lost (the writer thread died between the two); without it that batch would fail on its own rows forever and
- * hold up every record behind it.
+ * Ids are UUIDv7 (a millisecond timestamp, then random bits), so that only happens when a batch is retried after a
+ * commit whose acknowledgement was lost (the writer thread died between the two); without it that batch would fail
+ * on its own rows forever and hold up every record behind it.
  */
 export const INSERT_REQUEST_SQL = `insert into requests (${COLUMNS.join(", ")}) values (${COLUMNS.map(() => "?").join(", ")}) on conflict do nothing`;
 
