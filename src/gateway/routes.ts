@@ -5,18 +5,33 @@
 import type { FastifyInstance } from "fastify";
 import { CLIENT_API_CODECS } from "../apis/index.js";
 import { authenticateModelCaller } from "./caller.js";
-import { createModelCallHandler, type ModelCallDependencies } from "./model-calls.js";
+import { createModelCallHandler, OVERHEAD_HEADER, type ModelCallDependencies } from "./model-calls.js";
 
 export interface ModelGatewayDependencies extends ModelCallDependencies {
   /** What `/v1/models` lists: route aliases, then provider models. */
   offeredModels: ReadonlyArray<{ id: string; ownedBy: string }>;
 }
 
+/** True for the model gateway's paths (`/v1/…`), where every answer carries `x-clawfleet-overhead-ms`. */
+function isModelGatewayPath(url: string): boolean {
+  return url.startsWith("/v1/");
+}
+
 /**
  * Bodies are taken as raw bytes whatever the content type (clients such as `curl -d` send form types), so
  * the exact bytes can pass through to a same-schema provider; JSON is parsed by the handler.
+ *
+ * Every answer on a `/v1/…` path carries `x-clawfleet-overhead-ms`. A model call's handler sets it (upstream time
+ * excluded); an answer the handler never wrote gets it here, as the whole time since Fastify took the request
+ * (`reply.elapsedTime`, ms; nothing went upstream): `/v1/models`, and refusals before the handler ran — request
+ * hygiene, lockout, an unknown `/v1/…` path (404), a body over the limit (413). Answers the handler writes itself after
+ * `reply.hijack()` skip `onSend` hooks and carry the header already.
  */
 export async function registerModelGateway(app: FastifyInstance, dependencies: ModelGatewayDependencies): Promise<void> {
+  app.addHook("onSend", function overheadOfOwnAnswers(request, reply, payload, done) {
+    if (isModelGatewayPath(request.url) && !reply.hasHeader(OVERHEAD_HEADER)) reply.header(OVERHEAD_HEADER, reply.elapsedTime.toFixed(3));
+    done(null, payload);
+  });
   await app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser("*", { parseAs: "buffer" }, (_request, body, done) => done(null, body));

@@ -155,6 +155,34 @@ describe("model gateway, admin API and ingress refusals", () => {
     assert.match(metrics, /clawfleet_gateway_requests_total\{api="openai-chat",provider="openai",status="200"\} \d+/);
   });
 
+  test("answers the model-call handler never wrote carry x-clawfleet-overhead-ms too: /v1/models and refusals before the handler", async () => {
+    const cases: Array<{ what: string; status: number; code?: string; send: () => Promise<Response> }> = [
+      { what: "GET /v1/models", status: 200, send: () => fetch(`${platform.url}/v1/models`, { headers: { authorization: `Bearer ${acmeKey}` } }) },
+      { what: "GET /v1/models without a key", status: 401, code: "CF_AUTH_MISSING", send: () => fetch(`${platform.url}/v1/models`) },
+      { what: "an unknown /v1 path", status: 404, code: "CF_NOT_FOUND", send: () => fetch(`${platform.url}/v1/no-such-api`, { headers: { authorization: `Bearer ${acmeKey}` } }) },
+      {
+        what: "a key in the query string (request hygiene)",
+        status: 400,
+        code: "CF_SECRET_IN_QUERY",
+        send: () => fetch(`${platform.url}/v1/chat/completions?api_key=${acmeKey}`, { method: "POST", body: JSON.stringify({ model: "default", messages: [{ role: "user", content: "hi" }] }) }),
+      },
+      {
+        what: "a body over the limit",
+        status: 413,
+        send: () => fetch(`${platform.url}/v1/chat/completions`, { method: "POST", headers: { authorization: `Bearer ${acmeKey}`, "content-type": "application/json" }, body: JSON.stringify({ model: "default", messages: [{ role: "user", content: "x".repeat(70_000) }] }) }),
+      },
+    ];
+    for (const { what, status, code, send } of cases) {
+      const response = await send();
+      const text = await response.text();
+      assert.equal(response.status, status, `${what}: ${text}`);
+      if (code) assert.equal((JSON.parse(text) as ErrorEnvelope).error.code, code, what);
+      const header = response.headers.get("x-clawfleet-overhead-ms");
+      const overhead = Number(header);
+      assert.ok(header !== null && /^\d+\.\d{3}$/.test(header) && overhead < 1000, `${what}: x-clawfleet-overhead-ms is a duration in ms (got ${header})`);
+    }
+  });
+
   test("usage and cost report per tenant, provider, model and day, as JSON and CSV", async () => {
     const today = new Date().toISOString().slice(0, 10);
     const report = await platform.admin("GET", `/usage?from=${today}&to=${today}&groupBy=tenant,provider,model,day`);
