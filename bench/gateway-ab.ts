@@ -26,7 +26,9 @@
  * node with only the flags given, so add the shebang's --single-threaded-gc to BENCH_NODE_ARGS to keep it; the
  * probe's 1 ms timer keeps the event loop awake, which changes what is measured), BENCH_NODE_ARGS (extra node
  * flags for the servers, e.g. "--max-semi-space-size=16"), BENCH_SERVER_STDOUT (a directory: each server's stdout
- * is appended to <name>.log there, e.g. for --trace-gc). Bounded: fixed cycles or rounds, rates and durations.
+ * is appended to <name>.log there, e.g. for --trace-gc), BENCH_WITHOUT_POLICIES="name,…" (builds started without
+ * harness.ts BENCH_POLICY_CONFIG: no rate limits, no budget, so admission is skipped — what the rest of the chain
+ * costs; the same directory may appear twice under two names). Bounded: fixed cycles or rounds, rates and durations.
  */
 import type { ChildProcess } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
@@ -46,6 +48,7 @@ const SETTLE_MS = Number(process.env.BENCH_SETTLE_MS ?? 1000);
 const WARMUP_CYCLES = Number(process.env.BENCH_WARMUP_CYCLES ?? 4);
 const CYCLES = Number(process.env.BENCH_CYCLES ?? 8);
 const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean);
+const WITHOUT_POLICIES = new Set((process.env.BENCH_WITHOUT_POLICIES ?? "").split(",").filter(Boolean));
 const BUILDS = (process.env.BENCH_BUILDS ?? `this=${ROOT}`).split(",").map((entry) => {
   const name = entry.slice(0, entry.indexOf("="));
   const [directory, flags] = entry.slice(entry.indexOf("=") + 1).split("|");
@@ -229,7 +232,7 @@ try {
   // other targets live through (its backlog is drained before the next turn, but its CPU use before that is not).
   if (process.env.BENCH_PORTKEY === "1") targets.push(await startPortkey(children, port + 1 + BUILDS.length, upstream.url));
   for (const [index, build] of BUILDS.entries()) {
-    const target = await startClawfleet(children, { name: build.name, buildRoot: build.directory, port: port + 1 + index, upstreamUrl: upstream.url, probe: PROBE, nodeArgs: build.nodeArgs });
+    const target = await startClawfleet(children, { name: build.name, buildRoot: build.directory, port: port + 1 + index, upstreamUrl: upstream.url, probe: PROBE, nodeArgs: build.nodeArgs, policies: !WITHOUT_POLICIES.has(build.name) });
     dataDirs.push(target.dataDir);
     targets.push(target);
   }
