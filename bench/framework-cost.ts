@@ -7,7 +7,7 @@
  * whether serving `/v1/*` outside Fastify would make the gateway much cheaper. Bounded: fixed rates and durations.
  */
 import type { ChildProcess } from "node:child_process";
-import { cpuMs, load, placementLine, startFloorProxy, startUpstream, stopAll } from "./harness.js";
+import { cpuMs, load, median, placementLine, startFloorProxy, startUpstream, stopAll } from "./harness.js";
 
 const RATE = Number(process.env.BENCH_RATE ?? 500);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
@@ -30,7 +30,6 @@ try {
       process.stderr.write(`round ${round + 1} ${target.name}: cpu/request ${cpu.toFixed(3)} ms, p50 ${paced.p50.toFixed(3)} p99 ${paced.p99.toFixed(3)} ms, max ${max.requestsPerSecond.toFixed(0)} req/s\n`);
     }
   }
-  const median = (values: number[]) => [...values].sort((left, right) => left - right)[Math.floor(values.length / 2)] as number;
   process.stdout.write(`${placementLine()}\nJSON, ${RATE} req/s for ${SECONDS} s and 5 s closed loop per round, ${ROUNDS} rounds, medians:\n`);
   for (const [name, values] of rows) {
     process.stdout.write(`${name.padEnd(14)} cpu/request ${median(values.map((row) => row.cpu)).toFixed(3)} ms  p50 ${median(values.map((row) => row.p50)).toFixed(3)} ms  p99 ${median(values.map((row) => row.p99)).toFixed(3)} ms  max ${median(values.map((row) => row.max)).toFixed(0)} req/s\n`);
