@@ -166,7 +166,14 @@ describe("live identity scopes on a running trusted-proxy runtime", { timeout: 6
     assert.ok(configMount, "the runtime's config file is a mount point inside its sandbox");
     assert.ok((configMount[5] ?? "").split(",").includes("ro"), `mounted read-only: ${configMount.join(" ")}`);
     assert.equal(status.restarts, 0);
-    const openclawLog = readFileSync(path.join(platform.dataDir, "tenants", "live", "logs", "openclaw.log"), "utf8");
+    // OpenClaw logs "config change detected; evaluating reload" first and the outcome (applied, forced restart,
+    // skipped) once the reload has run; the new scopes can already be in force between the two lines.
+    const logPath = path.join(platform.dataDir, "tenants", "live", "logs", "openclaw.log");
+    const reloadOutcome = /config hot reload applied|config reload forced restart|config reload skipped/;
+    const { value: openclawLog } = await eventually("OpenClaw logs the reload's outcome", 10_000, async () => {
+      const text = readFileSync(logPath, "utf8");
+      return reloadOutcome.test(text) ? text : undefined;
+    });
     const reloadLines = openclawLog.split("\n").filter((line) => line.includes("reload")).map((line) => line.slice(0, 300));
     assert.ok(reloadLines.some((line) => /config hot reload applied \(gateway\.auth\.identityScopes/.test(line)), `OpenClaw applied the key as a hot reload: ${reloadLines.join(" | ")}`);
     assert.doesNotMatch(openclawLog, /config reload forced restart|config reload skipped/);
