@@ -12,7 +12,6 @@
  */
 import { performance } from "node:perf_hooks";
 import type { FastifyReply, FastifyRequest } from "fastify";
-import { v7 as timeOrderedUuid } from "uuid";
 import { chatStreamIncludesUsage } from "../apis/index.js";
 import type { CanonicalUsage, ClientApi, StreamEvent, TranslationWarning } from "../contracts/chat.js";
 import type { ClientApiCodec } from "../contracts/client-api.js";
@@ -22,6 +21,7 @@ import { CallAbortController } from "../http/call-abort.js";
 import type { GatewayMetrics } from "../observability/metrics.js";
 import { authenticateModelCaller, type CallerDependencies, type ModelCaller } from "./caller.js";
 import { UsageTap } from "./passthrough-usage.js";
+import { newRecordId } from "./record-ids.js";
 import type { PriceTable } from "./pricing.js";
 import type { RequestRecorder } from "./request-recorder.js";
 import { isProviderAccountHeader } from "./upstream-headers.js";
@@ -463,7 +463,7 @@ function finishRecord(
   dependencies.recorder.record({
     // Time-ordered (UUIDv7, RFC 9562 section 5.7): each record's id lands at the right edge of the primary-key index
     // instead of a random page of it, so a batch of records rewrites a few index pages, not one per record.
-    id: timeOrderedUuid(),
+    id: newRecordId(),
     requestId: context.request.id,
     tenantId: caller.tenant.id,
     keyId: caller.key.id,
