@@ -10,6 +10,7 @@
  * (Limits, budgets, tool policy and cache slot into this order in later steps; see DESIGN.md.) Everything
  * here reads in-memory state; the request record is written off the hot path.
  */
+import type { Socket } from "node:net";
 import { performance } from "node:perf_hooks";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { chatStreamIncludesUsage } from "../apis/index.js";
@@ -394,6 +395,7 @@ async function sendStreamedAnswer(
       if (next.done) break;
       tap.feedStream(next.value);
       outcome.streamedCharacters = tap.streamedTextCharacters;
+      corkUntilCheckPhase(reply.raw.socket);
       if (!reply.raw.write(next.value)) await new Promise<void>((resolve) => reply.raw.once("drain", () => resolve()));
     }
   } finally {
@@ -401,6 +403,23 @@ async function sendStreamedAnswer(
   }
   reply.raw.end();
   return reply;
+}
+
+/**
+ * Holds the caller's socket corked until the event loop's check phase (`setImmediate`), so what is written to it
+ * in the meantime leaves in one `writev`. The upstream's last chunk and its end usually arrive in the same turn of
+ * the loop, a few ticks apart; Node's own cork of a chunked write lasts one tick only (`process.nextTick`), so the
+ * chunk and the chunked terminator (`0\r\n\r\n`, written by `res.end()`, which fully uncorks the socket) used to
+ * leave in two syscalls and two packets. A chunk waits at most until this turn's remaining I/O callbacks have run.
+ */
+function corkUntilCheckPhase(socket: Socket | null): void {
+  if (socket === null || socket.writableCorked > 0) return;
+  socket.cork();
+  setImmediate(uncork, socket);
+}
+
+function uncork(socket: Socket): void {
+  socket.uncork();
 }
 
 /** Writes canonical stream events through the client API's encoder. */
@@ -430,7 +449,9 @@ async function sendEvents(
       else if (event.type === "tool_call_delta") outcome.streamedCharacters += event.argumentsDelta.length;
       if (event.type === "error") outcome.errorCode = "CF_UPSTREAM_ERROR";
       const text = encoder.encode(event);
-      if (text.length > 0 && !reply.raw.write(text)) await new Promise<void>((resolve) => reply.raw.once("drain", () => resolve()));
+      if (text.length === 0) continue;
+      corkUntilCheckPhase(reply.raw.socket);
+      if (!reply.raw.write(text)) await new Promise<void>((resolve) => reply.raw.once("drain", () => resolve()));
     }
   } catch (error) {
     // No fallback after the first byte: tell the caller in its own stream format, then end.
