@@ -58,6 +58,11 @@ export interface ModelCallDependencies extends CallerDependencies, ToolPolicyDep
 export const WARNINGS_HEADER = "x-clawfleet-warnings";
 /** Header carrying the time spent inside Clawfleet, excluding the upstream, in ms. */
 export const OVERHEAD_HEADER = "x-clawfleet-overhead-ms";
+/**
+ * Header carrying the provider's own `x-request-id` on a passed-through answer (OpenAI and compatible servers
+ * send one; OpenAI's support asks for it), whose name is taken by Clawfleet's request id.
+ */
+export const UPSTREAM_REQUEST_ID_HEADER = "x-clawfleet-upstream-request-id";
 
 /**
  * Per-request timing: upstream time is measured around each attempt and excluded from the overhead.
@@ -313,7 +318,8 @@ const EVENT_STREAM_HEAD: readonly string[] = ["cache-control", "no-cache", "x-ac
  * bookkeeping of `setHeader`): the security headers (`onSend` hooks do not run for a hijacked answer), the request
  * id, those already set on the Fastify reply (rate limits, cache), for a passed-through answer the upstream's
  * headers (`upstream`) minus the provider account's rate-limit state and identity (upstream-headers.ts) and minus
- * any name Clawfleet sets itself (Clawfleet's own win), then `own` (the caller's: length, content type, overhead…).
+ * any name Clawfleet sets itself (Clawfleet's own win; the provider's `x-request-id` is sent on as
+ * `x-clawfleet-upstream-request-id`), then `own` (the caller's: length, content type, overhead…).
  */
 function startHijackedAnswer(
   reply: FastifyReply,
@@ -334,6 +340,7 @@ function startHijackedAnswer(
   }
   if (upstream) {
     for (const name of Object.keys(upstream)) {
+      if (name === "x-request-id") head.push(UPSTREAM_REQUEST_ID_HEADER, upstream[name] as string);
       if (OWN_HEAD_NAMES.has(name) || isProviderAccountHeader(name) || headers[name] !== undefined || namesHeader(securityHeaders, name)) continue;
       head.push(name, upstream[name] as string);
     }

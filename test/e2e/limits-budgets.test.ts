@@ -102,7 +102,7 @@ describe("rate limits and budgets", { timeout: 120_000 }, () => {
     assert.equal((await chat(other)).status, 200, "another key has its own bucket");
   });
 
-  test("a passed-through answer carries the caller's own x-ratelimit-*, never the provider account's (JSON and SSE)", async () => {
+  test("a passed-through answer carries the caller's own x-ratelimit-*, never the provider account's, and the provider's request id (JSON and SSE)", async () => {
     // The fake upstream sends what OpenAI sends on every answer: its account's x-ratelimit-* and openai-organization.
     const key = await keyOf("limited");
     const json = await chat(key);
@@ -115,6 +115,9 @@ describe("rate limits and budgets", { timeout: 120_000 }, () => {
       assert.equal(response.headers.get("x-ratelimit-remaining-tokens"), null);
       assert.equal(response.headers.get("openai-organization"), null, "the platform's provider account is not named");
       assert.match(response.headers.get("openai-processing-ms") ?? "", /^\d+$/, "the provider's other headers still pass");
+      // The fake upstream's x-request-id (`req_` and 32 hex digits, as OpenAI's) under Clawfleet's name for it.
+      assert.match(response.headers.get("x-clawfleet-upstream-request-id") ?? "", /^req_[0-9a-f]{32}$/, "the provider's request id is passed on");
+      assert.notEqual(response.headers.get("x-request-id"), response.headers.get("x-clawfleet-upstream-request-id"), "x-request-id stays Clawfleet's");
       await response.body?.cancel();
     }
 
