@@ -82,6 +82,7 @@ export const requestRecord = z.object({
   durationMs: z.number(),
   attempts: z.number().int(),
   errorCode: z.string().nullable(),
+  upstreamRequestId: z.string().nullable().describe("The provider's own id for the call (OpenAI x-request-id, Anthropic request-id, Bedrock request id)"),
   createdAtMs: z.number().int(),
   createdAt: z.string(),
 });

@@ -28,6 +28,18 @@ export interface UpstreamResponse {
   body: AsyncIterable<Uint8Array>;
   /** The whole body in one read (a JSON answer, used whole). Use either this or `body`, once; fails like `body`. */
   bytes(): Promise<Buffer>;
+  /** The provider's own id for this call ({@link UpstreamCallResult}), when it sent one. */
+  upstreamRequestId?: string | undefined;
+}
+
+/**
+ * What every answered call can report besides its content: `upstreamRequestId`, the provider's own id for the
+ * call as its API reference names it — OpenAI's `x-request-id` response header, Anthropic's `request-id`
+ * response header, Bedrock's `x-amzn-RequestId` (the AWS SDK's `$metadata.requestId`); undefined when the provider
+ * sent none (Ollama). Kept on the request record, so a call can be looked up with the provider's support.
+ */
+export interface UpstreamCallResult {
+  upstreamRequestId?: string | undefined;
 }
 
 /** A model the provider offers, as listed by `/v1/models`. */
@@ -41,7 +53,8 @@ export interface ProviderModel {
  * - `CF_UPSTREAM_UNREACHABLE` (connect refused/reset before an answer; retryable),
  * - `CF_UPSTREAM_TIMEOUT` (connect, first byte or idle timeout; retryable),
  * - `CF_UPSTREAM_ERROR` with `status` = the upstream's HTTP status, `retryAfterSeconds` from its
- *   `retry-after` header, and `details: {provider, upstreamStatus, upstreamType, upstreamMessage}`.
+ *   `retry-after` header, and `details: {provider, upstreamStatus, upstreamType, upstreamMessage}` plus
+ *   `upstreamRequestId` when the provider's error answer carried its id ({@link UpstreamCallResult}).
  * The router retries and falls back on connect errors, timeouts, 429 and 5xx — never on other 4xx.
  */
 export interface ProviderAdapter {
@@ -52,13 +65,13 @@ export interface ProviderAdapter {
   /** The client API this provider speaks natively (same-schema traffic passes through untouched), or null. */
   readonly nativeApi: ClientApi | null;
   /** A complete answer. `request.model` is the provider's own model id. */
-  generate(request: CanonicalRequest, context: ProviderCallContext): Promise<{ response: CanonicalResponse; warnings: TranslationWarning[] }>;
+  generate(request: CanonicalRequest, context: ProviderCallContext): Promise<{ response: CanonicalResponse; warnings: TranslationWarning[] } & UpstreamCallResult>;
   /**
    * A streamed answer. Resolves once the upstream has accepted the request (status and headers received), so
    * the router can still retry or fall back; after that, failures surface as an `error` event or a thrown
    * iteration error, and there is no fallback.
    */
-  stream(request: CanonicalRequest, context: ProviderCallContext): Promise<{ events: AsyncIterable<StreamEvent>; warnings: TranslationWarning[] }>;
+  stream(request: CanonicalRequest, context: ProviderCallContext): Promise<{ events: AsyncIterable<StreamEvent>; warnings: TranslationWarning[] } & UpstreamCallResult>;
   /**
    * Sends the caller's exact bytes in the provider's native API (only when `nativeApi` equals the caller's
    * API). `body` may have had its `model` rewritten. Upstream HTTP errors come back as a response, not thrown.

@@ -101,6 +101,11 @@ export interface RequestRecord {
   attempts: number;
   /** Stable `CF_*` code when the request failed. */
   errorCode: string | null;
+  /**
+   * The provider's own id for the call that answered, or for the last failed one when it answered with an error
+   * (OpenAI `x-request-id`, Anthropic `request-id`, Bedrock's request id); null when there was none.
+   */
+  upstreamRequestId: string | null;
   createdAtMs: number;
 }
 

@@ -134,6 +134,8 @@ interface Outcome {
   usage: CanonicalUsage | null;
   attempts: number;
   errorCode: string | null;
+  /** The provider's id for the call that answered or last failed (`UpstreamCallResult`), when it sent one. */
+  upstreamRequestId: string | null;
 }
 
 /** Creates the handler of one client API. */
@@ -142,7 +144,7 @@ export function createModelCallHandler(codec: ClientApiCodec, dependencies: Mode
   return async function modelCall(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
     const timer = new CallTimer();
     let caller: ModelCaller | null = null;
-    const outcome: Outcome = { streamedCharacters: 0, estimatedInputTokens: 0, status: 500, provider: null, model: null, usage: null, attempts: 0, errorCode: null };
+    const outcome: Outcome = { streamedCharacters: 0, estimatedInputTokens: 0, status: 500, provider: null, model: null, usage: null, attempts: 0, errorCode: null, upstreamRequestId: null };
     let admission: Admission | null = null;
     let codecRequestStream = false;
     let requestedModel = "";
@@ -222,6 +224,7 @@ export function createModelCallHandler(codec: ClientApiCodec, dependencies: Mode
         );
         noteAttempts(outcome, result.attempts, result.target);
         const answer = result.result;
+        outcome.upstreamRequestId = answer.upstreamRequestId ?? null;
         const readUsage = (document: unknown) => {
           const tap = new UsageTap(api);
           tap.feedDocument(document);
@@ -239,6 +242,7 @@ export function createModelCallHandler(codec: ClientApiCodec, dependencies: Mode
       if (!stream) {
         const result = await timer.upstream(() => dependencies.router.execute(plan, generateAttempt(dependencies.providers, canonical), executeOptions));
         noteAttempts(outcome, result.attempts, result.target);
+        outcome.upstreamRequestId = result.result.upstreamRequestId ?? null;
         // Tool policy on the answer: refused calls become an assistant message saying why (guard.ts).
         result.result.response = await guardResponse(result.result.response, guard);
         const warnings = [...decoded.warnings, ...result.result.warnings];
@@ -253,6 +257,7 @@ export function createModelCallHandler(codec: ClientApiCodec, dependencies: Mode
 
       const result = await timer.upstream(() => dependencies.router.execute(plan, streamAttempt(dependencies.providers, canonical), executeOptions));
       noteAttempts(outcome, result.attempts, result.target);
+      outcome.upstreamRequestId = result.result.upstreamRequestId ?? null;
       const warnings = [...decoded.warnings, ...result.result.warnings];
       const includeUsage = api === "openai-chat" ? chatStreamIncludesUsage(body) : true;
       await sendEvents(reply, guardStream(result.result.events, guard), codec.createStreamEncoder(requestedModel, { includeUsage }), warnings, timer, outcome, dependencies.securityHeaders);
@@ -261,8 +266,9 @@ export function createModelCallHandler(codec: ClientApiCodec, dependencies: Mode
       const clawfleetError = isClawfleetError(error) ? error : new ClawfleetError("CF_INTERNAL", "internal error", { cause: error });
       outcome.status = clawfleetError.status;
       outcome.errorCode = clawfleetError.code;
-      const attempts = (clawfleetError.details as { attempts?: unknown[] } | undefined)?.attempts;
-      if (Array.isArray(attempts)) outcome.attempts = attempts.length;
+      const details = clawfleetError.details as { attempts?: unknown[]; upstreamRequestId?: unknown } | undefined;
+      if (Array.isArray(details?.attempts)) outcome.attempts = details.attempts.length;
+      if (outcome.upstreamRequestId === null && typeof details?.upstreamRequestId === "string") outcome.upstreamRequestId = details.upstreamRequestId;
       if (!reply.sent && !reply.raw.headersSent) reply.header(OVERHEAD_HEADER, timer.overheadMs().toFixed(3));
       if (reply.raw.headersSent) {
         request.log.warn({ err: error }, "model call failed after the answer started");
@@ -511,6 +517,7 @@ function finishRecord(
     durationMs: timer.elapsedMs(),
     attempts: outcome.attempts,
     errorCode: outcome.errorCode,
+    upstreamRequestId: outcome.upstreamRequestId,
     createdAtMs: dependencies.now(),
   });
   if (!INFO_DISABLED_LEVELS.has(context.request.log.level)) context.request.log.info(

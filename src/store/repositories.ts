@@ -204,12 +204,13 @@ function toRequest(row: Selectable<RequestsTable>): RequestRecord {
     durationMs: Number(row.duration_ms),
     attempts: Number(row.attempts),
     errorCode: row.error_code,
+    upstreamRequestId: row.upstream_request_id,
     createdAtMs: Number(row.created_at_ms),
   };
 }
 
 /**
- * Rows per multi-row insert: 21 parameters each, well under PostgreSQL's 65,535 bind parameters per statement
+ * Rows per multi-row insert: 22 parameters each, well under PostgreSQL's 65,535 bind parameters per statement
  * and SQLite's 32,766 (https://www.sqlite.org/limits.html#max_variable_number).
  */
 const INSERT_CHUNK_ROWS = 500;
@@ -239,6 +240,7 @@ async function insertRequests(database: Kysely<Database>, records: readonly Requ
         duration_ms: record.durationMs,
         attempts: record.attempts,
         error_code: record.errorCode,
+        upstream_request_id: record.upstreamRequestId,
         created_at_ms: record.createdAtMs,
       })),
     )

@@ -50,6 +50,7 @@ export interface RequestsTable {
   duration_ms: number;
   attempts: number;
   error_code: string | null;
+  upstream_request_id: string | null;
   created_at_ms: number;
 }
 

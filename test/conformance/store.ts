@@ -65,6 +65,7 @@ function requestRecord(overrides: Partial<RequestRecord> = {}): RequestRecord {
     durationMs: 812.537_891,
     attempts: 2,
     errorCode: null,
+    upstreamRequestId: "req_0123456789abcdef0123456789abcdef",
     createdAtMs: START_MS,
     ...overrides,
   };

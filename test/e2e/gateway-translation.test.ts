@@ -179,6 +179,51 @@ describe("translation between every client API and every provider", { timeout: 1
     assert.equal(openaiUpstream.requests.length - openaiBefore, 1, "no fallback after a caller's 4xx");
   });
 
+  test("every request record keeps the provider's own request id: translated, passed through, streamed, failed; none from Ollama", async () => {
+    const ANTHROPIC_ID = /^req_[0-9a-f]{24}$/; // the fake's `request-id` header, as Anthropic's
+    const OPENAI_ID = /^req_[0-9a-f]{32}$/; // the fake's `x-request-id` header, as OpenAI's
+    const BEDROCK_ID = /^fake-[0-9a-f]+-[0-9a-f]+$/; // the fake's `x-amzn-requestid` header
+    const run = `upstream-id-${Date.now()}`;
+    const as = (name: string) => ({ headers: { "x-request-id": `${run}-${name}` } });
+    await openai().chat.completions.create({ model: "claude", messages: [{ role: "user", content: "hi" }] }, as("anthropic-json"));
+    for await (const chunk of await openai().chat.completions.create({ model: "claude", messages: [{ role: "user", content: "hi" }], stream: true }, as("anthropic-stream"))) void chunk;
+    await anthropic().messages.create({ model: "claude", max_tokens: 50, messages: [{ role: "user", content: "hi" }] }, as("anthropic-passthrough"));
+    bedrockUpstream.enqueue({ kind: "fixture", name: "text" }, { kind: "fixture", name: "text" });
+    await anthropic().messages.create({ model: "nova", max_tokens: 50, messages: [{ role: "user", content: "hi" }] }, as("bedrock-json"));
+    await anthropic().messages.stream({ model: "nova", max_tokens: 50, messages: [{ role: "user", content: "hi" }] }, as("bedrock-stream")).finalMessage();
+    await openai().chat.completions.create({ model: "gpt", messages: [{ role: "user", content: "hi" }] }, as("openai-passthrough"));
+    await openai().responses.create({ model: "llama", input: "hi" }, as("ollama"));
+    anthropicUpstream.enqueue({ kind: "error", status: 400 });
+    await assert.rejects(openai().chat.completions.create({ model: "claude", messages: [{ role: "user", content: "hi" }] }, as("anthropic-400")), (error: unknown) => error instanceof OpenAI.APIError && error.status === 400);
+
+    const expected: Record<string, RegExp | null> = {
+      "anthropic-json": ANTHROPIC_ID,
+      "anthropic-stream": ANTHROPIC_ID,
+      "anthropic-passthrough": ANTHROPIC_ID,
+      "bedrock-json": BEDROCK_ID,
+      "bedrock-stream": BEDROCK_ID,
+      "openai-passthrough": OPENAI_ID,
+      ollama: null,
+      "anthropic-400": ANTHROPIC_ID,
+    };
+    type Listed = { requestId: string; upstreamRequestId: string | null; errorCode: string | null; status: number };
+    let records: Listed[] = [];
+    for (const deadline = Date.now() + 5_000; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 100))) {
+      const listed = await platform.admin("GET", "/tenants/polyglot/requests?limit=200");
+      records = (listed.body as { requests: Listed[] }).requests.filter((record) => record.requestId.startsWith(run));
+      if (records.length === Object.keys(expected).length) break;
+    }
+    for (const [name, pattern] of Object.entries(expected)) {
+      const record = records.find((candidate) => candidate.requestId === `${run}-${name}`);
+      assert.ok(record, `${name} was recorded`);
+      if (pattern === null) assert.equal(record.upstreamRequestId, null, `${name}: Ollama sends no request id`);
+      else assert.match(record.upstreamRequestId ?? "", pattern, `${name}: the provider's request id`);
+    }
+    const failed = records.find((record) => record.requestId === `${run}-anthropic-400`);
+    assert.equal(failed?.errorCode, "CF_UPSTREAM_ERROR", "the failed call's id comes from the provider's error answer");
+    assert.equal(new Set(records.map((record) => record.upstreamRequestId).filter(Boolean)).size, records.length - 1, "one id per call");
+  });
+
   test("policy routing: requests tagged high_privacy go only to the local Ollama", async () => {
     const openaiBefore = openaiUpstream.requests.length;
     const ollamaBefore = ollamaUpstream.requests.length;

@@ -143,6 +143,9 @@ describe("model gateway, admin API and ingress refusals", () => {
     assert.ok(idTimeMs >= sentAtMs && idTimeMs <= Date.now(), `the id's time ${idTimeMs} is the call's (sent at ${sentAtMs})`);
     assert.equal(record.provider, "openai");
     assert.equal(record.model, "gpt-4o-mini");
+    // The provider's own id for the call: the fake upstream's x-request-id, passed on to the caller and kept.
+    assert.match(String(record.upstreamRequestId), /^req_[0-9a-f]{32}$/);
+    assert.equal(record.upstreamRequestId, response.headers.get("x-clawfleet-upstream-request-id"));
     assert.equal(record.inputTokens, answer.usage.prompt_tokens);
     assert.equal(record.outputTokens, answer.usage.completion_tokens);
     const cached = answer.usage.prompt_tokens_details?.cached_tokens ?? 0;

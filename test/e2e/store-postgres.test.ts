@@ -83,14 +83,14 @@ describe("PostgreSQL store: migrations, schemas and connections", () => {
         columns: Object.fromEntries(
           (
             await client.query<{ column: string; type: string }>(
-              "select table_name || '.' || column_name as column, data_type as type from information_schema.columns where table_schema = $1 and column_name in ('hash', 'overhead_ms', 'duration_ms', 'created_at_ms', 'settings_json', 'input_tokens')",
+              "select table_name || '.' || column_name as column, data_type as type from information_schema.columns where table_schema = $1 and column_name in ('hash', 'overhead_ms', 'duration_ms', 'created_at_ms', 'settings_json', 'input_tokens', 'upstream_request_id')",
               [schema],
             )
           ).rows.map((row) => [row.column, row.type]),
         ),
       }));
       assert.deepEqual(state.tables, ["api_keys", "approval_grants", "approval_notifications", "audit_events", "channel_identities", "counters", "kysely_migration", "kysely_migration_lock", "login_attempts", "memberships", "permission_requests", "profile_versions", "profiles", "requests", "sessions", "tenants", "users"]);
-      assert.deepEqual(state.migrations, ["001-initial", "002-requests", "003-governance", "004-approvals", "005-identity"]);
+      assert.deepEqual(state.migrations, ["001-initial", "002-requests", "003-governance", "004-approvals", "005-identity", "006-upstream-request-ids"]);
       assert.deepEqual(state.columns, {
         "api_keys.created_at_ms": "bigint",
         "api_keys.hash": "character varying",
@@ -103,6 +103,7 @@ describe("PostgreSQL store: migrations, schemas and connections", () => {
         "requests.duration_ms": "double precision",
         "requests.input_tokens": "bigint",
         "requests.overhead_ms": "double precision",
+        "requests.upstream_request_id": "character varying",
         "tenants.created_at_ms": "bigint",
         "tenants.settings_json": "text",
         "sessions.created_at_ms": "bigint",

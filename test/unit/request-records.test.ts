@@ -26,6 +26,7 @@ function record(overrides: Partial<RequestRecord>): RequestRecord {
     durationMs: 812.5,
     attempts: 2,
     errorCode: null,
+    upstreamRequestId: null,
     createdAtMs: 1_700_000_000_000,
     ...overrides,
   };

@@ -42,10 +42,10 @@ runStoreConformance("SQLite file", async ({ now }) => {
 
 test("SQLite request writes wait for an open transaction on the shared connection instead of joining its rollback", async () => {
   const connection = new BetterSqlite3(":memory:");
-  connection.exec("create table requests (id text, request_id text, tenant_id text, key_id text, api text, requested_model text, provider text, model text, status integer, stream integer, input_tokens integer, output_tokens integer, cache_read_tokens integer, cache_write_tokens integer, reasoning_tokens integer, cost_usd_micros integer, overhead_ms real, duration_ms real, attempts integer, error_code text, created_at_ms integer)");
+  connection.exec("create table requests (id text, request_id text, tenant_id text, key_id text, api text, requested_model text, provider text, model text, status integer, stream integer, input_tokens integer, output_tokens integer, cache_read_tokens integer, cache_write_tokens integer, reasoning_tokens integer, cost_usd_micros integer, overhead_ms real, duration_ms real, attempts integer, error_code text, upstream_request_id text, created_at_ms integer)");
   const readsStore = await openSqliteStore({ dataDir: "", fileName: ":memory:" });
   const writer = new SqliteRequestRepository(connection, readsStore.requests);
-  const record: RequestRecord = { id: "r1", requestId: "req", tenantId: "acme", keyId: "k", api: "openai-chat", requestedModel: "m", provider: null, model: null, status: 200, stream: false, inputTokens: 1, outputTokens: 2, cacheReadTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0, costUsdMicros: 3, overheadMs: 0.5, durationMs: 9.5, attempts: 1, errorCode: null, createdAtMs: 1 };
+  const record: RequestRecord = { id: "r1", requestId: "req", tenantId: "acme", keyId: "k", api: "openai-chat", requestedModel: "m", provider: null, model: null, status: 200, stream: false, inputTokens: 1, outputTokens: 2, cacheReadTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0, costUsdMicros: 3, overheadMs: 0.5, durationMs: 9.5, attempts: 1, errorCode: null, upstreamRequestId: null, createdAtMs: 1 };
   connection.exec("begin");
   const written = writer.insertMany([record]);
   // Another task's transaction, still open while the write is requested, fails and rolls back.
@@ -58,10 +58,10 @@ test("SQLite request writes wait for an open transaction on the shared connectio
 });
 
 const REQUESTS_TABLE =
-  "create table requests (id text primary key, request_id text, tenant_id text, key_id text, api text, requested_model text, provider text, model text, status integer check (status < 600), stream integer, input_tokens integer, output_tokens integer, cache_read_tokens integer, cache_write_tokens integer, reasoning_tokens integer, cost_usd_micros integer, overhead_ms real, duration_ms real, attempts integer, error_code text, created_at_ms integer)";
+  "create table requests (id text primary key, request_id text, tenant_id text, key_id text, api text, requested_model text, provider text, model text, status integer check (status < 600), stream integer, input_tokens integer, output_tokens integer, cache_read_tokens integer, cache_write_tokens integer, reasoning_tokens integer, cost_usd_micros integer, overhead_ms real, duration_ms real, attempts integer, error_code text, upstream_request_id text, created_at_ms integer)";
 
 function requestRecord(id: string): RequestRecord {
-  return { id, requestId: `req-${id}`, tenantId: "acme", keyId: "k", api: "openai-chat", requestedModel: "m", provider: "openai", model: "m", status: 200, stream: false, inputTokens: 1, outputTokens: 2, cacheReadTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0, costUsdMicros: 3, overheadMs: 0.5, durationMs: 9.5, attempts: 1, errorCode: null, createdAtMs: 1 };
+  return { id, requestId: `req-${id}`, tenantId: "acme", keyId: "k", api: "openai-chat", requestedModel: "m", provider: "openai", model: "m", status: 200, stream: false, inputTokens: 1, outputTokens: 2, cacheReadTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0, costUsdMicros: 3, overheadMs: 0.5, durationMs: 9.5, attempts: 1, errorCode: null, upstreamRequestId: null, createdAtMs: 1 };
 }
 
 async function fileDatabase(): Promise<{ dataDir: string; filePath: string; connection: BetterSqlite3.Database }> {

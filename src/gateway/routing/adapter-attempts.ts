@@ -11,7 +11,7 @@
  */
 import type { CanonicalRequest, CanonicalResponse, StreamEvent, TranslationWarning } from "../../contracts/chat.js";
 import { ClawfleetError } from "../../contracts/errors.js";
-import type { ProviderAdapter } from "../../contracts/provider.js";
+import type { ProviderAdapter, UpstreamCallResult } from "../../contracts/provider.js";
 import type { AttemptContext, AttemptFunction, TargetHealthReport } from "./execute.js";
 import type { PlannedTarget } from "./plan.js";
 import { isRetryableFailure } from "./retry.js";
@@ -19,14 +19,14 @@ import { isRetryableFailure } from "./retry.js";
 /** Where adapters come from: a map by provider id, or a lookup function (e.g. over a config snapshot). */
 export type AdapterLookup = ReadonlyMap<string, ProviderAdapter> | ((providerId: string) => ProviderAdapter | undefined);
 
-/** The result of a `generate` attempt. */
-export interface GenerateAttemptResult {
+/** The result of a `generate` attempt (`upstreamRequestId`: the provider's id for the call, when it sent one). */
+export interface GenerateAttemptResult extends UpstreamCallResult {
   response: CanonicalResponse;
   warnings: TranslationWarning[];
 }
 
 /** The result of a `stream` attempt: `events` starts with the held-back first event. */
-export interface StreamAttemptResult {
+export interface StreamAttemptResult extends UpstreamCallResult {
   events: AsyncIterable<StreamEvent>;
   warnings: TranslationWarning[];
 }
@@ -62,7 +62,7 @@ export function streamAttempt(adapters: AdapterLookup, request: CanonicalRequest
   return async (target, context) => {
     const adapter = resolveAdapter(adapters, target.provider);
     const health = context.deferHealthReport();
-    const { events, warnings } = await adapter.stream({ ...request, model: target.model }, context);
+    const { events, warnings, upstreamRequestId } = await adapter.stream({ ...request, model: target.model }, context);
     const iterator = events[Symbol.asyncIterator]();
     const first = await iterator.next();
     if (first.done) throw new ClawfleetError("CF_UPSTREAM_ERROR", `provider ${target.provider} ended the stream before any event`, { status: 502, details: { provider: target.provider } });
@@ -70,18 +70,18 @@ export function streamAttempt(adapters: AdapterLookup, request: CanonicalRequest
       await closeQuietly(iterator);
       throw errorEventFailure(target, first.value);
     }
-    return { events: continueEvents(first.value, iterator, health, context), warnings };
+    return { events: continueEvents(first.value, iterator, health, context), warnings, upstreamRequestId };
   };
 }
 
 /**
  * A passed-through answer. `whole`: an answer that is not an event stream (a JSON document, an error body),
  * read completely inside the attempt; `stream`: an SSE answer (`content-type: text/event-stream`), whose `body`
- * starts with the held-back first chunk.
+ * starts with the held-back first chunk. `upstreamRequestId`: the provider's id for the call, when it sent one.
  */
 export type PassthroughAnswer =
-  | { kind: "whole"; status: number; headers: Record<string, string>; body: Buffer }
-  | { kind: "stream"; status: number; headers: Record<string, string>; body: AsyncIterable<Uint8Array> };
+  | { kind: "whole"; status: number; headers: Record<string, string>; body: Buffer; upstreamRequestId: string | undefined }
+  | { kind: "stream"; status: number; headers: Record<string, string>; body: AsyncIterable<Uint8Array>; upstreamRequestId: string | undefined };
 
 /**
  * An attempt calling `adapter.passthrough` (same-schema traffic) with `bodyFor(target)` (the caller's bytes,
@@ -104,16 +104,21 @@ export function passthroughAttempt(adapters: AdapterLookup, bodyFor: (target: Pl
       throw new ClawfleetError("CF_UPSTREAM_ERROR", `provider ${target.provider} answered HTTP ${response.status}`, {
         status: response.status,
         retryAfterSeconds: parseRetryAfterSeconds(response.headers["retry-after"]),
-        details: { provider: target.provider, upstreamStatus: response.status, upstreamMessage: text.slice(0, 1000) },
+        details: {
+          provider: target.provider,
+          upstreamStatus: response.status,
+          upstreamMessage: text.slice(0, 1000),
+          ...(response.upstreamRequestId === undefined ? {} : { upstreamRequestId: response.upstreamRequestId }),
+        },
       });
     }
     if (!(response.headers["content-type"] ?? "").includes("text/event-stream")) {
-      return { kind: "whole", status: response.status, headers: response.headers, body: await response.bytes() };
+      return { kind: "whole", status: response.status, headers: response.headers, body: await response.bytes(), upstreamRequestId: response.upstreamRequestId };
     }
     const health = context.deferHealthReport();
     const iterator = response.body[Symbol.asyncIterator]();
     const first = await iterator.next();
-    return { kind: "stream", status: response.status, headers: response.headers, body: continueBytes(first, iterator, health, context) };
+    return { kind: "stream", status: response.status, headers: response.headers, body: continueBytes(first, iterator, health, context), upstreamRequestId: response.upstreamRequestId };
   };
 }
 

@@ -4,9 +4,10 @@
  * through {@link AnthropicAdapter.passthrough}, byte for byte.
  */
 import type { CanonicalRequest, CanonicalResponse, StreamEvent, TranslationWarning } from "../../contracts/chat.js";
-import type { ProviderAdapter, ProviderCallContext, UpstreamResponse } from "../../contracts/provider.js";
+import type { ProviderAdapter, ProviderCallContext, UpstreamCallResult, UpstreamResponse } from "../../contracts/provider.js";
+import { headerValue } from "../shared/upstream-errors.js";
 import { decodeJsonReply, decodeStreamEvents, forwardedHeaders, UpstreamHttpClient, type UpstreamReply } from "../shared/upstream-http.js";
-import { decodeAnthropicErrorResponse } from "./errors.js";
+import { ANTHROPIC_REQUEST_ID_HEADER, decodeAnthropicErrorResponse } from "./errors.js";
 import { encodeMessagesRequest } from "./request.js";
 import { AnthropicResponseFormatError, decodeMessagesResponse } from "./response.js";
 import { AnthropicStreamDecoder } from "./stream.js";
@@ -43,24 +44,24 @@ export class AnthropicAdapter implements ProviderAdapter {
     });
   }
 
-  async generate(request: CanonicalRequest, context: ProviderCallContext): Promise<{ response: CanonicalResponse; warnings: TranslationWarning[] }> {
+  async generate(request: CanonicalRequest, context: ProviderCallContext): Promise<{ response: CanonicalResponse; warnings: TranslationWarning[] } & UpstreamCallResult> {
     const { body, warnings } = encodeMessagesRequest({ ...request, stream: false });
     const reply = await this.send(JSON.stringify(body), false, context);
     await this.throwIfError(reply);
-    return { response: await decodeJsonReply(reply, this.id, (parsed) => decodeMessagesResponse(parsed, Math.floor(Date.now() / 1000)), AnthropicResponseFormatError), warnings };
+    return { response: await decodeJsonReply(reply, this.id, (parsed) => decodeMessagesResponse(parsed, Math.floor(Date.now() / 1000)), AnthropicResponseFormatError), warnings, upstreamRequestId: headerValue(reply.headers, ANTHROPIC_REQUEST_ID_HEADER) };
   }
 
-  async stream(request: CanonicalRequest, context: ProviderCallContext): Promise<{ events: AsyncIterable<StreamEvent>; warnings: TranslationWarning[] }> {
+  async stream(request: CanonicalRequest, context: ProviderCallContext): Promise<{ events: AsyncIterable<StreamEvent>; warnings: TranslationWarning[] } & UpstreamCallResult> {
     const { body, warnings } = encodeMessagesRequest({ ...request, stream: true });
     const reply = await this.send(JSON.stringify(body), true, context);
     await this.throwIfError(reply);
-    return { events: decodeStreamEvents(reply.body, new AnthropicStreamDecoder(Math.floor(Date.now() / 1000))), warnings };
+    return { events: decodeStreamEvents(reply.body, new AnthropicStreamDecoder(Math.floor(Date.now() / 1000))), warnings, upstreamRequestId: headerValue(reply.headers, ANTHROPIC_REQUEST_ID_HEADER) };
   }
 
   /** Forwards the caller's exact bytes to `/v1/messages`; upstream HTTP errors come back as a response. */
   async passthrough(call: { body: Buffer; stream: boolean }, context: ProviderCallContext): Promise<UpstreamResponse> {
     const reply = await this.send(call.body, call.stream, context);
-    return { status: reply.status, headers: forwardedHeaders(reply.headers, FORWARDED_RESPONSE_HEADERS), body: reply.body, bytes: () => reply.bytes() };
+    return { status: reply.status, headers: forwardedHeaders(reply.headers, FORWARDED_RESPONSE_HEADERS), body: reply.body, bytes: () => reply.bytes(), upstreamRequestId: headerValue(reply.headers, ANTHROPIC_REQUEST_ID_HEADER) };
   }
 
   async close(): Promise<void> {

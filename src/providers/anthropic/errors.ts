@@ -7,7 +7,7 @@
  */
 import type { StreamEvent } from "../../contracts/chat.js";
 import type { ClawfleetError } from "../../contracts/errors.js";
-import { parseRetryAfterSeconds, type ResponseHeaders, sanitizeUpstreamMessage, statusForErrorType, upstreamHttpError } from "../shared/upstream-errors.js";
+import { headerValue, parseRetryAfterSeconds, type ResponseHeaders, sanitizeUpstreamMessage, statusForErrorType, upstreamHttpError } from "../shared/upstream-errors.js";
 import { anthropicErrorBodySchema } from "./wire.js";
 
 /** The error type and message of an error body, or null type and the raw text when it is not one. */
@@ -22,6 +22,9 @@ export function readAnthropicError(bodyText: string): { type: string | null; mes
   return parsed.success ? { type: parsed.data.error.type, message: parsed.data.error.message } : { type: null, message: bodyText };
 }
 
+/** Response header carrying Anthropic's id for a request ("request-id", Anthropic API reference, "Errors"). */
+export const ANTHROPIC_REQUEST_ID_HEADER = "request-id";
+
 /** `CF_UPSTREAM_ERROR` for an HTTP error answer; `nowMs` (epoch ms) resolves an HTTP-date `retry-after`. */
 export function decodeAnthropicErrorResponse(input: { providerId: string; status: number; headers: ResponseHeaders; bodyText: string; nowMs: number }): ClawfleetError {
   const { type, message } = readAnthropicError(input.bodyText);
@@ -31,6 +34,7 @@ export function decodeAnthropicErrorResponse(input: { providerId: string; status
     upstreamType: type,
     upstreamMessage: message,
     retryAfterSeconds: parseRetryAfterSeconds(input.headers, input.nowMs),
+    upstreamRequestId: headerValue(input.headers, ANTHROPIC_REQUEST_ID_HEADER),
   });
 }
 

@@ -30,7 +30,7 @@ import {
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import type { CanonicalRequest, CanonicalResponse, StreamEvent, TranslationWarning } from "../../contracts/chat.js";
 import { ClawfleetError } from "../../contracts/errors.js";
-import type { ProviderAdapter, ProviderCallContext } from "../../contracts/provider.js";
+import type { ProviderAdapter, ProviderCallContext, UpstreamCallResult } from "../../contracts/provider.js";
 import { CallAbortController, forwardAbort } from "../../http/call-abort.js";
 import { upstreamTimeoutError, type CallTimeouts } from "../shared/upstream-errors.js";
 import { abortReason } from "../shared/upstream-http.js";
@@ -91,19 +91,19 @@ export class BedrockAdapter implements ProviderAdapter {
     });
   }
 
-  async generate(request: CanonicalRequest, context: ProviderCallContext): Promise<{ response: CanonicalResponse; warnings: TranslationWarning[] }> {
+  async generate(request: CanonicalRequest, context: ProviderCallContext): Promise<{ response: CanonicalResponse; warnings: TranslationWarning[] } & UpstreamCallResult> {
     const { input, warnings } = toConverseInput(request);
     try {
       const output = await this.client.send(new ConverseCommand(input), { abortSignal: context.signal, requestTimeout: context.firstByteTimeoutMs });
       const createdAt = Math.floor(this.now() / 1000);
       const response = fromConverseOutput(output, { id: output.$metadata.requestId ?? context.requestId, model: request.model, createdAt });
-      return { response, warnings };
+      return { response, warnings, upstreamRequestId: output.$metadata.requestId };
     } catch (error) {
       throw this.failure(error, context);
     }
   }
 
-  async stream(request: CanonicalRequest, context: ProviderCallContext): Promise<{ events: AsyncIterable<StreamEvent>; warnings: TranslationWarning[] }> {
+  async stream(request: CanonicalRequest, context: ProviderCallContext): Promise<{ events: AsyncIterable<StreamEvent>; warnings: TranslationWarning[] } & UpstreamCallResult> {
     const { input, warnings } = toConverseInput(request);
     // Aborted by the caller's signal (forwarded until the stream ends), or by the first-event / idle watchdog
     // below. Not `AbortSignal.any`: it needs Node's own signals, and on Node 20 its result stays reachable
@@ -127,7 +127,7 @@ export class BedrockAdapter implements ProviderAdapter {
       });
     }
     const translator = new ConverseStreamTranslator({ id: output.$metadata.requestId ?? context.requestId, model: request.model, createdAt: Math.floor(this.now() / 1000) });
-    return { events: this.translateStream(source, translator, local, context, stopForwarding), warnings };
+    return { events: this.translateStream(source, translator, local, context, stopForwarding), warnings, upstreamRequestId: output.$metadata.requestId };
   }
 
   private async *translateStream(

@@ -58,7 +58,8 @@ interface ErrorShape {
   name?: unknown;
   message?: unknown;
   $fault?: unknown;
-  $metadata?: { httpStatusCode?: unknown };
+  /** The SDK's response metadata: `requestId` is the `x-amzn-RequestId` header (AWS SDK for JavaScript v3). */
+  $metadata?: { httpStatusCode?: unknown; requestId?: unknown };
   $response?: { headers?: ResponseHeaders };
 }
 
@@ -93,7 +94,7 @@ export function toClawfleetError(providerId: string, error: unknown, timeouts: C
       });
     }
     const retryAfterSeconds = parseRetryAfterSeconds(shape.$response?.headers ?? {}, nowMs);
-    return withCause(upstreamHttpError({ providerId, status, upstreamType: name, upstreamMessage: message, retryAfterSeconds }), error);
+    return withCause(upstreamHttpError({ providerId, status, upstreamType: name, upstreamMessage: message, retryAfterSeconds, upstreamRequestId: text(shape.$metadata?.requestId) }), error);
   }
   if (code !== undefined && UNREACHABLE_CODES.has(code)) return upstreamUnreachableError(providerId, error);
   if (name === "TimeoutError" || code === "ETIMEDOUT") {

@@ -8,9 +8,10 @@
  * the `Authorization` header, which carries the provider key.
  */
 import type { CanonicalRequest, CanonicalResponse, StreamEvent, TranslationWarning } from "../../contracts/chat.js";
-import type { ProviderAdapter, ProviderCallContext, UpstreamResponse } from "../../contracts/provider.js";
+import type { ProviderAdapter, ProviderCallContext, UpstreamCallResult, UpstreamResponse } from "../../contracts/provider.js";
+import { headerValue } from "../shared/upstream-errors.js";
 import { decodeJsonReply, decodeStreamEvents, forwardedHeaders, UpstreamHttpClient, type UpstreamReply } from "../shared/upstream-http.js";
-import { decodeOpenAIErrorResponse } from "./errors.js";
+import { OPENAI_REQUEST_ID_HEADER, decodeOpenAIErrorResponse } from "./errors.js";
 import { encodeChatRequest, type OpenAIRequestOptions } from "./request.js";
 import { decodeChatCompletion, OpenAIResponseFormatError } from "./response.js";
 import { OpenAIStreamDecoder } from "./stream.js";
@@ -45,25 +46,25 @@ export class OpenAICompatibleAdapter implements ProviderAdapter {
     this.http = new UpstreamHttpClient({ providerId: options.id, baseUrl: options.baseUrl, ...(options.connections === undefined ? {} : { connections: options.connections }) });
   }
 
-  async generate(request: CanonicalRequest, context: ProviderCallContext): Promise<{ response: CanonicalResponse; warnings: TranslationWarning[] }> {
+  async generate(request: CanonicalRequest, context: ProviderCallContext): Promise<{ response: CanonicalResponse; warnings: TranslationWarning[] } & UpstreamCallResult> {
     const { body, warnings } = encodeChatRequest({ ...request, stream: false }, this.options);
     const reply = await this.send(JSON.stringify(body), false, context);
     await this.throwIfError(reply);
-    return { response: await decodeJsonReply(reply, this.id, (parsed) => decodeChatCompletion(parsed), OpenAIResponseFormatError), warnings };
+    return { response: await decodeJsonReply(reply, this.id, (parsed) => decodeChatCompletion(parsed), OpenAIResponseFormatError), warnings, upstreamRequestId: headerValue(reply.headers, OPENAI_REQUEST_ID_HEADER) };
   }
 
-  async stream(request: CanonicalRequest, context: ProviderCallContext): Promise<{ events: AsyncIterable<StreamEvent>; warnings: TranslationWarning[] }> {
+  async stream(request: CanonicalRequest, context: ProviderCallContext): Promise<{ events: AsyncIterable<StreamEvent>; warnings: TranslationWarning[] } & UpstreamCallResult> {
     const { body, warnings } = encodeChatRequest({ ...request, stream: true }, this.options);
     const reply = await this.send(JSON.stringify(body), true, context);
     await this.throwIfError(reply);
     const decoder = new OpenAIStreamDecoder({ id: `chatcmpl-${context.requestId}`, model: request.model, createdAt: Math.floor(Date.now() / 1000) });
-    return { events: decodeStreamEvents(reply.body, decoder), warnings };
+    return { events: decodeStreamEvents(reply.body, decoder), warnings, upstreamRequestId: headerValue(reply.headers, OPENAI_REQUEST_ID_HEADER) };
   }
 
   /** Forwards the caller's exact bytes to `/chat/completions`; upstream HTTP errors come back as a response. */
   async passthrough(call: { body: Buffer; stream: boolean }, context: ProviderCallContext): Promise<UpstreamResponse> {
     const reply = await this.send(call.body, call.stream, context);
-    return { status: reply.status, headers: forwardedHeaders(reply.headers, FORWARDED_RESPONSE_HEADERS), body: reply.body, bytes: () => reply.bytes() };
+    return { status: reply.status, headers: forwardedHeaders(reply.headers, FORWARDED_RESPONSE_HEADERS), body: reply.body, bytes: () => reply.bytes(), upstreamRequestId: headerValue(reply.headers, OPENAI_REQUEST_ID_HEADER) };
   }
 
   async close(): Promise<void> {

@@ -5,7 +5,7 @@
  */
 import type { StreamEvent } from "../../contracts/chat.js";
 import type { ClawfleetError } from "../../contracts/errors.js";
-import { parseRetryAfterSeconds, type ResponseHeaders, sanitizeUpstreamMessage, statusForErrorType, upstreamHttpError } from "../shared/upstream-errors.js";
+import { headerValue, parseRetryAfterSeconds, type ResponseHeaders, sanitizeUpstreamMessage, statusForErrorType, upstreamHttpError } from "../shared/upstream-errors.js";
 import { openAIErrorBodySchema } from "./wire.js";
 
 /** The upstream's error type and message, from a parsed error body (or the raw text when it is not one). */
@@ -33,6 +33,12 @@ function parseJson(text: string): unknown {
 }
 
 /**
+ * Response header carrying OpenAI's id for a request ("x-request-id", OpenAI API reference, "Debugging requests";
+ * OpenAI-compatible servers such as vLLM send it too).
+ */
+export const OPENAI_REQUEST_ID_HEADER = "x-request-id";
+
+/**
  * `CF_UPSTREAM_ERROR` for an HTTP error answer. `nowMs` (epoch ms) resolves an HTTP-date `retry-after`.
  * Source of `retry-after-ms`: the official `openai` SDK honours it before `retry-after`.
  */
@@ -44,6 +50,7 @@ export function decodeOpenAIErrorResponse(input: { providerId: string; status: n
     upstreamType: type,
     upstreamMessage: message,
     retryAfterSeconds: parseRetryAfterSeconds(input.headers, input.nowMs),
+    upstreamRequestId: headerValue(input.headers, OPENAI_REQUEST_ID_HEADER),
   });
 }
 

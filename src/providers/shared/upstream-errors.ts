@@ -1,7 +1,7 @@
 /**
  * Pure builders of the `ClawfleetError`s every provider adapter throws (rules in `src/contracts/provider.ts`):
  * `CF_UPSTREAM_UNREACHABLE`, `CF_UPSTREAM_TIMEOUT`, and `CF_UPSTREAM_ERROR` with the upstream's status,
- * `retryAfterSeconds` and `details: {provider, upstreamStatus, upstreamType, upstreamMessage}`.
+ * `retryAfterSeconds` and `details: {provider, upstreamStatus, upstreamType, upstreamMessage, upstreamRequestId?}`.
  * No I/O and no clock: the caller passes the current time where a date must be compared.
  */
 import { ClawfleetError } from "../../contracts/errors.js";
@@ -52,6 +52,8 @@ export interface UpstreamErrorReport {
   upstreamType: string | null;
   upstreamMessage: string;
   retryAfterSeconds?: number | undefined;
+  /** The provider's own id for the call, from its error answer (see `UpstreamCallResult`), when it sent one. */
+  upstreamRequestId?: string | undefined;
 }
 
 /** `CF_UPSTREAM_ERROR` carrying the upstream's status and error. */
@@ -60,7 +62,13 @@ export function upstreamHttpError(report: UpstreamErrorReport): ClawfleetError {
   return new ClawfleetError("CF_UPSTREAM_ERROR", `provider ${report.providerId} answered HTTP ${report.status}${upstreamMessage === "" ? "" : `: ${upstreamMessage}`}`, {
     status: report.status,
     ...(report.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: report.retryAfterSeconds }),
-    details: { provider: report.providerId, upstreamStatus: report.status, upstreamType: report.upstreamType, upstreamMessage },
+    details: {
+      provider: report.providerId,
+      upstreamStatus: report.status,
+      upstreamType: report.upstreamType,
+      upstreamMessage,
+      ...(report.upstreamRequestId === undefined ? {} : { upstreamRequestId: report.upstreamRequestId }),
+    },
   });
 }
 

@@ -5,6 +5,7 @@ import * as requests from "./002-requests.js";
 import * as governance from "./003-governance.js";
 import * as approvals from "./004-approvals.js";
 import * as identity from "./005-identity.js";
+import * as upstreamRequestIds from "./006-upstream-request-ids.js";
 
 const MIGRATIONS: Record<string, Migration> = {
   "001-initial": initial,
@@ -12,6 +13,7 @@ const MIGRATIONS: Record<string, Migration> = {
   "003-governance": governance,
   "004-approvals": approvals,
   "005-identity": identity,
+  "006-upstream-request-ids": upstreamRequestIds,
 };
 
 export const migrationProvider: MigrationProvider = {

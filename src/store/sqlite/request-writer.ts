@@ -30,11 +30,12 @@ const COLUMNS = [
   "duration_ms",
   "attempts",
   "error_code",
+  "upstream_request_id",
   "created_at_ms",
 ] as const;
 
 /**
- * The insert of one request record (21 parameters, in {@link rowOf} order). `on conflict do nothing`: a record
+ * The insert of one request record (22 parameters, in {@link rowOf} order). `on conflict do nothing`: a record
  * whose id (the only unique column) is already stored is skipped; any other constraint still fails the batch.
  * Ids are UUIDv7 (a millisecond timestamp, then random bits), so that only happens when a batch is retried after a
  * commit whose acknowledgement was lost (the writer thread died between the two); without it that batch would fail
@@ -64,6 +65,7 @@ function rowOf(record: RequestRecord): unknown[] {
     record.durationMs,
     record.attempts,
     record.errorCode,
+    record.upstreamRequestId ?? null,
     record.createdAtMs,
   ];
 }

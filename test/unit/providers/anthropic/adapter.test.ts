@@ -99,7 +99,11 @@ describe("Anthropic adapter", { timeout: 30_000 }, () => {
     );
     await assert.rejects(
       adapter.stream(userRequest("Hi", { maxTokens: 5 }), callContext()),
-      isClawfleetError("CF_UPSTREAM_ERROR", (error) => assert.deepEqual(error.details, { provider: "claude", upstreamStatus: 529, upstreamType: "overloaded_error", upstreamMessage: "Overloaded" })),
+      isClawfleetError("CF_UPSTREAM_ERROR", (error) => {
+        const { upstreamRequestId, ...details } = error.details as { upstreamRequestId?: unknown };
+        assert.deepEqual(details, { provider: "claude", upstreamStatus: 529, upstreamType: "overloaded_error", upstreamMessage: "Overloaded" });
+        assert.match(String(upstreamRequestId), /^req_[0-9a-f]{24}$/, "the provider's request-id header (the fake's, as Anthropic's)");
+      }),
     );
     await assert.rejects(adapter.generate(userRequest("Hi", { maxTokens: 5 }), callContext()), isClawfleetError("CF_UPSTREAM_ERROR", (error) => assert.equal(error.status, 500)));
   });

@@ -35,3 +35,10 @@ test("a body that is not Anthropic's error shape keeps its text", () => {
 test("a streamed overloaded_error becomes an error event with status 529", () => {
   assert.deepEqual(decodeAnthropicStreamError({ type: "overloaded_error", message: "Overloaded" }), { type: "error", status: 529, message: "Overloaded", errorType: "overloaded_error" });
 });
+
+test("the provider's request-id of an error answer is kept in the details", () => {
+  const meta = fixtureJson("anthropic", "error-429.http.json") as { status: number; headers: Record<string, string> };
+  const error = decodeAnthropicErrorResponse({ providerId: "claude", status: meta.status, headers: { ...meta.headers, "request-id": "req_011CUy5kzzJdGm8d3Zkp3VWW" }, bodyText: fixtureText("anthropic", "error-429.json"), nowMs: 0 });
+  assert.equal((error.details as { upstreamRequestId?: unknown }).upstreamRequestId, "req_011CUy5kzzJdGm8d3Zkp3VWW");
+  assert.equal("upstreamRequestId" in (fromFixture("error-429").details as object), false, "none without the header");
+});

@@ -179,7 +179,9 @@ test("HTTP errors: each documented exception maps per the contract, before any s
   const streamError = await rejection(adapter.stream(chat({ stream: true }), callContext()));
   assert.equal(streamError.status, 429);
   assert.equal(streamError.retryAfterSeconds, 7);
-  assert.deepEqual(streamError.details, { provider: "bedrock-test", upstreamStatus: 429, upstreamType: "ThrottlingException", upstreamMessage: "Rate exceeded" });
+  const { upstreamRequestId, ...details } = streamError.details as { upstreamRequestId?: unknown };
+  assert.deepEqual(details, { provider: "bedrock-test", upstreamStatus: 429, upstreamType: "ThrottlingException", upstreamMessage: "Rate exceeded" });
+  assert.match(String(upstreamRequestId), /^fake-[0-9a-f]+-[0-9a-f]+$/, "x-amzn-RequestId, read by the SDK into $metadata.requestId");
 });
 
 test("connection refused and reset are CF_UPSTREAM_UNREACHABLE", TEST_TIMEOUT, async (context) => {

@@ -113,7 +113,9 @@ describe("OpenAI-compatible adapter", { timeout: 30_000 }, () => {
       isClawfleetError("CF_UPSTREAM_ERROR", (error) => {
         assert.equal(error.status, 429);
         assert.equal(error.retryAfterSeconds, 1);
-        assert.deepEqual(error.details, { provider: "openai-main", upstreamStatus: 429, upstreamType: body.error.type, upstreamMessage: body.error.message });
+        const { upstreamRequestId, ...details } = error.details as { upstreamRequestId?: unknown };
+        assert.deepEqual(details, { provider: "openai-main", upstreamStatus: 429, upstreamType: body.error.type, upstreamMessage: body.error.message });
+        assert.match(String(upstreamRequestId), /^req_[0-9a-f]{32}$/, "the provider's x-request-id (the fake's, as OpenAI's)");
       }),
     );
   });

@@ -39,3 +39,10 @@ test("an in-stream error payload becomes an error event", () => {
     errorType: "server_error",
   });
 });
+
+test("the provider's x-request-id of an error answer is kept in the details (absent when it sent none)", () => {
+  const error = decodeOpenAIErrorResponse({ providerId: "openai", status: 500, headers: { "x-request-id": "req_0123456789abcdef0123456789abcdef" }, bodyText: fixtureText("openai", "error-500.json"), nowMs: 0 });
+  assert.equal((error.details as { upstreamRequestId?: unknown }).upstreamRequestId, "req_0123456789abcdef0123456789abcdef");
+  const anonymous = decodeOpenAIErrorResponse({ providerId: "openai", status: 500, headers: {}, bodyText: fixtureText("openai", "error-500.json"), nowMs: 0 });
+  assert.equal("upstreamRequestId" in (anonymous.details as object), false);
+});
