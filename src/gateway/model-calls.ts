@@ -96,6 +96,13 @@ class CallTimer {
   }
 }
 
+/**
+ * Longest provider request id kept on a record, characters (the column is `varchar(255)`). Real ids are far
+ * shorter (OpenAI `req_` + 32 hex, Anthropic `req_` + 24 characters, AWS a UUID); a longer header from an
+ * OpenAI-compatible server is cut, so it can never fail the batch of records it is written in.
+ */
+const UPSTREAM_REQUEST_ID_MAX_CHARACTERS = 255;
+
 /** Levels at which pino drops `info` lines: the "model call" line's fields are then not even built. */
 const INFO_DISABLED_LEVELS: ReadonlySet<string> = new Set(["warn", "error", "fatal", "silent"]);
 
@@ -517,7 +524,7 @@ function finishRecord(
     durationMs: timer.elapsedMs(),
     attempts: outcome.attempts,
     errorCode: outcome.errorCode,
-    upstreamRequestId: outcome.upstreamRequestId,
+    upstreamRequestId: outcome.upstreamRequestId === null ? null : outcome.upstreamRequestId.slice(0, UPSTREAM_REQUEST_ID_MAX_CHARACTERS),
     createdAtMs: dependencies.now(),
   });
   if (!INFO_DISABLED_LEVELS.has(context.request.log.level)) context.request.log.info(

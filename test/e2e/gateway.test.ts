@@ -235,6 +235,21 @@ describe("model gateway, admin API and ingress refusals", () => {
     assert.equal(upstream.requests[before]?.rawBody, upstream.requests[before + 1]?.rawBody, "both attempts sent the caller's exact bytes");
   });
 
+  test("a provider request id longer than the record's column is cut to 255 characters, and the record is kept", async () => {
+    const longId = `req_${"0123456789abcdef".repeat(25)}`; // 404 characters, from an OpenAI-compatible server
+    upstream.enqueue({ kind: "error", status: 400, headers: { "x-request-id": longId } });
+    const response = await fetch(`${platform.url}/v1/chat/completions`, { method: "POST", headers: { authorization: `Bearer ${acmeKey}`, "x-request-id": "long-upstream-id" }, body: JSON.stringify({ model: "default", messages: [{ role: "user", content: "x" }] }) });
+    assert.equal(response.status, 400, "the provider's 400 is passed through");
+    assert.equal(response.headers.get("x-clawfleet-upstream-request-id"), longId, "the caller gets the whole id");
+    let record: { upstreamRequestId: string | null } | undefined;
+    for (const deadline = Date.now() + 5_000; !record && Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 100))) {
+      const listed = await platform.admin("GET", "/tenants/acme/requests?limit=50");
+      record = (listed.body as { requests: Array<{ requestId: string; upstreamRequestId: string | null }> }).requests.find((item) => item.requestId === "long-upstream-id");
+    }
+    assert.ok(record, "the call was recorded");
+    assert.equal(record.upstreamRequestId, longId.slice(0, 255));
+  });
+
   test("a 429 is retried after its Retry-After; when retries run out the caller gets 429 with Retry-After", async () => {
     const before = upstream.requests.length;
     upstream.enqueue({ kind: "fixture", name: "error-429" });
