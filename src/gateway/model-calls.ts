@@ -7,35 +7,32 @@
  *   (retries, fallbacks, circuit breakers, timeouts) with the provider in the same schema passed through
  *   untouched or translated otherwise → stream or send the answer → usage, cost and overhead recorded.
  *
- * (Limits, budgets, tool policy and cache slot into this order in later steps; see DESIGN.md.) Everything
- * here reads in-memory state; the request record is written off the hot path.
+ * Safety checks, admission (rate limits, budgets), the response cache and the tool policy sit at their places in
+ * this order. The answers Clawfleet writes itself after `reply.hijack()` are in answers.ts; the call's timer and
+ * outcome in call-outcome.ts. Everything here reads in-memory state; the request record is written off the hot path.
  */
-import type { Socket } from "node:net";
-import { performance } from "node:perf_hooks";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { chatStreamIncludesUsage } from "../apis/index.js";
-import type { CanonicalUsage, ClientApi, StreamEvent, TranslationWarning } from "../contracts/chat.js";
+import type { ClientApi } from "../contracts/chat.js";
 import type { ClientApiCodec } from "../contracts/client-api.js";
 import { ClawfleetError, isClawfleetError } from "../contracts/errors.js";
 import type { ProviderAdapter } from "../contracts/provider.js";
 import { CallAbortController } from "../http/call-abort.js";
 import type { GatewayMetrics } from "../observability/metrics.js";
+import { CACHE_HEADER, OVERHEAD_HEADER, sendEvents, sendStreamedAnswer, sendWholeAnswer, warningsHeaderValue, WARNINGS_HEADER } from "./answers.js";
+import { CallTimer, type CallOutcome } from "./call-outcome.js";
 import { authenticateModelCaller, type CallerDependencies, type ModelCaller } from "./caller.js";
 import { UsageTap } from "./passthrough-usage.js";
 import type { PriceTable } from "./pricing.js";
 import { newRecordId } from "./record-ids.js";
 import type { RequestRecorder } from "./request-recorder.js";
-import { isProviderAccountHeader } from "./upstream-headers.js";
-import { generateAttempt, parseTagsHeader, passthroughAttempt, streamAttempt, type AttemptRecord, type PassthroughAnswer, type PlannedTarget, type Router } from "./routing/index.js";
+import { generateAttempt, parseTagsHeader, passthroughAttempt, streamAttempt, type AttemptRecord, type PlannedTarget, type Router } from "./routing/index.js";
 import type { Admission, AdmissionControl } from "./limits/admission.js";
 import { estimateRequestTokens, tokensForCharacters, usageFromEstimate } from "./limits/estimate.js";
 import { sendRefusalCompletion } from "./refusal.js";
 import type { ResponseCache } from "./response-cache.js";
 import type { SafetyGuard } from "../governance/safety/index.js";
 import { auditActor, createToolGuard, filterRequestTools, guardPassthroughBody, guardPassthroughJson, guardResponse, guardStream, passthroughGuardOptions, toolCacheScope, type ToolPolicyDependencies } from "../governance/tool-policy/index.js";
-
-/** Response header saying whether the answer came from the cache (`hit`) or was stored for next time (`miss`). */
-export const CACHE_HEADER = "x-clawfleet-cache";
 
 export interface ModelCallDependencies extends CallerDependencies, ToolPolicyDependencies {
   router: Router;
@@ -52,48 +49,6 @@ export interface ModelCallDependencies extends CallerDependencies, ToolPolicyDep
    * streamed answers skip Fastify's `onSend` hooks): `ownResponseSecurityHeaders` of src/http/security-headers.ts.
    */
   securityHeaders: ReadonlyArray<readonly [string, string]>;
-}
-
-/** Header listing request parameters the provider could not honour (`parameter: reason; …`). */
-export const WARNINGS_HEADER = "x-clawfleet-warnings";
-/** Header carrying the time spent inside Clawfleet, excluding the upstream, in ms. */
-export const OVERHEAD_HEADER = "x-clawfleet-overhead-ms";
-/**
- * Header carrying the provider's own `x-request-id` on a passed-through answer (OpenAI and compatible servers
- * send one; OpenAI's support asks for it), whose name is taken by Clawfleet's request id.
- */
-export const UPSTREAM_REQUEST_ID_HEADER = "x-clawfleet-upstream-request-id";
-
-/**
- * Per-request timing: upstream time is measured around each attempt and excluded from the overhead.
- * Monotonic clock in fractional ms (`performance.now()`): unlike `process.hrtime.bigint()` it allocates no
- * BigInt per reading (about ten readings per request).
- */
-class CallTimer {
-  private readonly startedMs = performance.now();
-  private upstreamMs = 0;
-
-  /** Runs `work` and counts its duration as upstream time. */
-  async upstream<T>(work: () => Promise<T>): Promise<T> {
-    const started = performance.now();
-    try {
-      return await work();
-    } finally {
-      this.upstreamMs += performance.now() - started;
-    }
-  }
-
-  addUpstream(milliseconds: number): void {
-    this.upstreamMs += milliseconds;
-  }
-
-  elapsedMs(): number {
-    return performance.now() - this.startedMs;
-  }
-
-  overheadMs(): number {
-    return Math.max(0, performance.now() - this.startedMs - this.upstreamMs);
-  }
 }
 
 /**
@@ -115,34 +70,10 @@ function parseJsonBody(raw: unknown): unknown {
   }
 }
 
-/** `parameter: message; …`, restricted to visible ASCII so it is a valid header value. */
-function warningsHeaderValue(warnings: readonly TranslationWarning[]): string {
-  return warnings
-    .map((warning) => `${warning.parameter}: ${warning.message}`)
-    .join("; ")
-    .replace(/[^\x20-\x7e]/g, "?")
-    .slice(0, 4000);
-}
-
 /** The caller's body for one target: the exact bytes when the model id stays, else with `model` replaced. */
 function passthroughBody(raw: Buffer, body: Record<string, unknown>, target: PlannedTarget): Buffer {
   if (body.model === target.model) return raw;
   return Buffer.from(JSON.stringify({ ...body, model: target.model }));
-}
-
-interface Outcome {
-  /** Generated characters streamed to the caller (to bill a stream cut short before its usage arrived). */
-  streamedCharacters: number;
-  /** Estimated input tokens (used when the provider reported no usage). */
-  estimatedInputTokens: number;
-  status: number;
-  provider: string | null;
-  model: string | null;
-  usage: CanonicalUsage | null;
-  attempts: number;
-  errorCode: string | null;
-  /** The provider's id for the call that answered or last failed (`UpstreamCallResult`), when it sent one. */
-  upstreamRequestId: string | null;
 }
 
 /** Creates the handler of one client API. */
@@ -151,7 +82,7 @@ export function createModelCallHandler(codec: ClientApiCodec, dependencies: Mode
   return async function modelCall(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
     const timer = new CallTimer();
     let caller: ModelCaller | null = null;
-    const outcome: Outcome = { streamedCharacters: 0, estimatedInputTokens: 0, status: 500, provider: null, model: null, usage: null, attempts: 0, errorCode: null, upstreamRequestId: null };
+    const outcome: CallOutcome = { streamedCharacters: 0, estimatedInputTokens: 0, status: 500, provider: null, model: null, usage: null, attempts: 0, errorCode: null, upstreamRequestId: null };
     let admission: Admission | null = null;
     let codecRequestStream = false;
     let requestedModel = "";
@@ -303,190 +234,16 @@ export function createModelCallHandler(codec: ClientApiCodec, dependencies: Mode
   };
 }
 
-function noteAttempts(outcome: Outcome, attempts: readonly AttemptRecord[], target: PlannedTarget): void {
+function noteAttempts(outcome: CallOutcome, attempts: readonly AttemptRecord[], target: PlannedTarget): void {
   outcome.attempts = attempts.length;
   outcome.provider = target.provider;
   outcome.model = target.model;
 }
 
-/**
- * Names Clawfleet (or Node) writes itself on an answer it sends after `reply.hijack()`: an upstream header with one
- * of these names is left out, so each appears once and Clawfleet's value is the one sent.
- */
-const OWN_HEAD_NAMES: ReadonlySet<string> = new Set(["x-request-id", "content-length", "transfer-encoding", "connection", "keep-alive", "date", "cache-control", "x-accel-buffering", OVERHEAD_HEADER, WARNINGS_HEADER, CACHE_HEADER]);
-
-/** True when `list` holds a header named `name`. */
-function namesHeader(list: ReadonlyArray<readonly [string, string]>, name: string): boolean {
-  for (const header of list) if (header[0] === name) return true;
-  return false;
-}
-
-/** Headers of every event stream Clawfleet writes: no caching, no buffering in a proxy in front (nginx). */
-const EVENT_STREAM_HEAD: readonly string[] = ["cache-control", "no-cache", "x-accel-buffering", "no"];
-
-/**
- * Writes the status and head of an answer Clawfleet sends itself on `raw`, then takes the reply over from Fastify
- * (`reply.hijack()` after the head, so a head Node refuses still gets Fastify's error answer). The head is one flat
- * `[name, value, …]` list for a single `writeHead` call (Node writes it as given, without the per-header
- * bookkeeping of `setHeader`): the security headers (`onSend` hooks do not run for a hijacked answer), the request
- * id, those already set on the Fastify reply (rate limits, cache), for a passed-through answer the upstream's
- * headers (`upstream`) minus the provider account's rate-limit state and identity (upstream-headers.ts) and minus
- * any name Clawfleet sets itself (Clawfleet's own win; the provider's `x-request-id` is sent on as
- * `x-clawfleet-upstream-request-id`), then `own` (the caller's: length, content type, overhead…).
- */
-function startHijackedAnswer(
-  reply: FastifyReply,
-  status: number,
-  securityHeaders: ReadonlyArray<readonly [string, string]>,
-  upstream: Readonly<Record<string, string>> | undefined,
-  own: readonly string[],
-): void {
-  const head: string[] = [];
-  for (const [name, value] of securityHeaders) head.push(name, value);
-  head.push("x-request-id", reply.request.id);
-  const headers = reply.getHeaders();
-  for (const name of Object.keys(headers)) {
-    const value = headers[name];
-    if (value === undefined || name === "x-request-id") continue;
-    if (Array.isArray(value)) for (const item of value) head.push(name, item);
-    else head.push(name, String(value));
-  }
-  if (upstream) {
-    for (const name of Object.keys(upstream)) {
-      if (name === "x-request-id") head.push(UPSTREAM_REQUEST_ID_HEADER, upstream[name] as string);
-      if (OWN_HEAD_NAMES.has(name) || isProviderAccountHeader(name) || headers[name] !== undefined || namesHeader(securityHeaders, name)) continue;
-      head.push(name, upstream[name] as string);
-    }
-  }
-  for (const item of own) head.push(item);
-  reply.raw.writeHead(status, head);
-  reply.hijack();
-}
-
-/**
- * Sends a passed-through answer read whole (`body`: the upstream's bytes, or the tool guard's replacement) in
- * one write with its length (one packet for small answers, no chunked framing), reading its usage.
- */
-function sendWholeAnswer(
-  reply: FastifyReply,
-  answer: Extract<PassthroughAnswer, { kind: "whole" }>,
-  body: Uint8Array,
-  api: ClientApi,
-  timer: CallTimer,
-  outcome: Outcome,
-  storeInCache: (answer: { status: number; contentType: string; body: Buffer }) => void,
-  securityHeaders: ReadonlyArray<readonly [string, string]>,
-): void {
-  outcome.status = answer.status;
-  const bytes = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-  if (answer.status < 300) {
-    const tap = new UsageTap(api);
-    try {
-      tap.feedDocument(JSON.parse(bytes.toString("utf8")));
-    } catch {
-      // not JSON: no usage to count
-    }
-    outcome.usage = tap.result();
-  }
-  storeInCache({ status: answer.status, contentType: answer.headers["content-type"] ?? "application/json", body: bytes });
-  startHijackedAnswer(reply, answer.status, securityHeaders, answer.headers, ["content-length", String(bytes.length), OVERHEAD_HEADER, timer.overheadMs().toFixed(3)]);
-  reply.raw.end(bytes);
-}
-
-/** Pipes a passed-through SSE answer to the caller chunk by chunk as it arrives, reading its usage on the side. */
-async function sendStreamedAnswer(
-  reply: FastifyReply,
-  answer: Extract<PassthroughAnswer, { kind: "stream" }>,
-  body: AsyncIterable<Uint8Array>,
-  api: ClientApi,
-  timer: CallTimer,
-  outcome: Outcome,
-  securityHeaders: ReadonlyArray<readonly [string, string]>,
-): Promise<FastifyReply> {
-  outcome.status = answer.status;
-  const tap = new UsageTap(api);
-  const iterator = body[Symbol.asyncIterator]();
-  startHijackedAnswer(reply, answer.status, securityHeaders, answer.headers, [...EVENT_STREAM_HEAD, OVERHEAD_HEADER, timer.overheadMs().toFixed(3)]);
-  try {
-    for (;;) {
-      const waited = performance.now();
-      const next = await iterator.next();
-      timer.addUpstream(performance.now() - waited);
-      if (next.done) break;
-      tap.feedStream(next.value);
-      outcome.streamedCharacters = tap.streamedTextCharacters;
-      corkUntilCheckPhase(reply.raw.socket);
-      if (!reply.raw.write(next.value)) await new Promise<void>((resolve) => reply.raw.once("drain", () => resolve()));
-    }
-  } finally {
-    outcome.usage = tap.result();
-  }
-  reply.raw.end();
-  return reply;
-}
-
-/**
- * Holds the caller's socket corked until the event loop's check phase (`setImmediate`), so what is written to it
- * in the meantime leaves in one `writev`. The upstream's last chunk and its end usually arrive in the same turn of
- * the loop, a few ticks apart; Node's own cork of a chunked write lasts one tick only (`process.nextTick`), so the
- * chunk and the chunked terminator (`0\r\n\r\n`, written by `res.end()`, which fully uncorks the socket) used to
- * leave in two syscalls and two packets. A chunk waits at most until this turn's remaining I/O callbacks have run.
- */
-function corkUntilCheckPhase(socket: Socket | null): void {
-  if (socket === null || socket.writableCorked > 0) return;
-  socket.cork();
-  setImmediate(uncork, socket);
-}
-
-function uncork(socket: Socket): void {
-  socket.uncork();
-}
-
-/** Writes canonical stream events through the client API's encoder. */
-async function sendEvents(
-  reply: FastifyReply,
-  events: AsyncIterable<StreamEvent>,
-  encoder: ReturnType<ClientApiCodec["createStreamEncoder"]>,
-  warnings: TranslationWarning[],
-  timer: CallTimer,
-  outcome: Outcome,
-  securityHeaders: ReadonlyArray<readonly [string, string]>,
-): Promise<void> {
-  const own = ["content-type", "text/event-stream; charset=utf-8", ...EVENT_STREAM_HEAD, OVERHEAD_HEADER, timer.overheadMs().toFixed(3)];
-  if (warnings.length > 0) own.push(WARNINGS_HEADER, warningsHeaderValue(warnings));
-  startHijackedAnswer(reply, 200, securityHeaders, undefined, own);
-  outcome.status = 200;
-  const iterator = events[Symbol.asyncIterator]();
-  try {
-    for (;;) {
-      const waited = performance.now();
-      const next = await iterator.next();
-      timer.addUpstream(performance.now() - waited);
-      if (next.done) break;
-      const event = next.value;
-      if (event.type === "finish" && event.usage) outcome.usage = event.usage;
-      if (event.type === "text_delta" || event.type === "reasoning_delta") outcome.streamedCharacters += event.text.length;
-      else if (event.type === "tool_call_delta") outcome.streamedCharacters += event.argumentsDelta.length;
-      if (event.type === "error") outcome.errorCode = "CF_UPSTREAM_ERROR";
-      const text = encoder.encode(event);
-      if (text.length === 0) continue;
-      corkUntilCheckPhase(reply.raw.socket);
-      if (!reply.raw.write(text)) await new Promise<void>((resolve) => reply.raw.once("drain", () => resolve()));
-    }
-  } catch (error) {
-    // No fallback after the first byte: tell the caller in its own stream format, then end.
-    const failure = isClawfleetError(error) ? error : new ClawfleetError("CF_UPSTREAM_ERROR", "the upstream stream failed");
-    outcome.errorCode = failure.code;
-    if (!reply.raw.destroyed) reply.raw.write(encoder.encode({ type: "error", status: failure.status, message: failure.message, errorType: "api_error" }));
-  } finally {
-    reply.raw.end();
-  }
-}
-
 /** Records the call (metrics, request record, log line); returns its cost in USD micros. */
 function finishRecord(
   dependencies: ModelCallDependencies,
-  context: { request: FastifyRequest; caller: ModelCaller | null; api: ClientApi; requestedModel: string; stream: boolean; timer: CallTimer; outcome: Outcome },
+  context: { request: FastifyRequest; caller: ModelCaller | null; api: ClientApi; requestedModel: string; stream: boolean; timer: CallTimer; outcome: CallOutcome },
 ): number {
   const { caller, outcome, timer, api } = context;
   const overheadMs = timer.overheadMs();

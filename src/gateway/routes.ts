@@ -5,7 +5,8 @@
 import type { FastifyInstance } from "fastify";
 import { CLIENT_API_CODECS } from "../apis/index.js";
 import { authenticateModelCaller } from "./caller.js";
-import { createModelCallHandler, OVERHEAD_HEADER, type ModelCallDependencies } from "./model-calls.js";
+import { OVERHEAD_HEADER } from "./answers.js";
+import { createModelCallHandler, type ModelCallDependencies } from "./model-calls.js";
 
 export interface ModelGatewayDependencies extends ModelCallDependencies {
   /** What `/v1/models` lists: route aliases, then provider models. */
