@@ -19,7 +19,7 @@ export interface ProviderCallContext {
 }
 
 /** The upstream's raw answer for a pass-through call, streamed: the gateway pipes `body` to the caller. */
-export interface UpstreamResponse {
+export interface UpstreamResponse extends UpstreamCallResult {
   /** HTTP status from the upstream (its own error statuses are passed on). */
   status: number;
   /** Response headers worth passing on (lowercase names): content-type, retry-after, x-ratelimit-*, request ids. */
@@ -28,8 +28,6 @@ export interface UpstreamResponse {
   body: AsyncIterable<Uint8Array>;
   /** The whole body in one read (a JSON answer, used whole). Use either this or `body`, once; fails like `body`. */
   bytes(): Promise<Buffer>;
-  /** The provider's own id for this call ({@link UpstreamCallResult}), when it sent one. */
-  upstreamRequestId?: string | undefined;
 }
 
 /**

@@ -6,7 +6,6 @@
  * model-calls.ts.
  */
 import type { Socket } from "node:net";
-import { performance } from "node:perf_hooks";
 import type { FastifyReply } from "fastify";
 import type { ClientApi, StreamEvent, TranslationWarning } from "../contracts/chat.js";
 import type { ClientApiCodec } from "../contracts/client-api.js";
@@ -138,9 +137,7 @@ export async function sendStreamedAnswer(
   startHijackedAnswer(reply, answer.status, securityHeaders, answer.headers, [...EVENT_STREAM_HEAD, OVERHEAD_HEADER, timer.overheadMs().toFixed(3)]);
   try {
     for (;;) {
-      const waited = performance.now();
-      const next = await iterator.next();
-      timer.addUpstream(performance.now() - waited);
+      const next = await timer.upstream(() => iterator.next());
       if (next.done) break;
       tap.feedStream(next.value);
       outcome.streamedCharacters = tap.streamedTextCharacters;
@@ -188,9 +185,7 @@ export async function sendEvents(
   const iterator = events[Symbol.asyncIterator]();
   try {
     for (;;) {
-      const waited = performance.now();
-      const next = await iterator.next();
-      timer.addUpstream(performance.now() - waited);
+      const next = await timer.upstream(() => iterator.next());
       if (next.done) break;
       const event = next.value;
       if (event.type === "finish" && event.usage) outcome.usage = event.usage;

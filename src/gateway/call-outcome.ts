@@ -14,7 +14,7 @@ export class CallTimer {
   private readonly startedMs = performance.now();
   private upstreamMs = 0;
 
-  /** Runs `work` and counts its duration as upstream time. */
+  /** Runs `work` and counts its duration as upstream time (an attempt, or the wait for a stream's next chunk). */
   async upstream<T>(work: () => Promise<T>): Promise<T> {
     const started = performance.now();
     try {
@@ -22,11 +22,6 @@ export class CallTimer {
     } finally {
       this.upstreamMs += performance.now() - started;
     }
-  }
-
-  /** Counts `milliseconds` (ms) spent waiting on the upstream outside `upstream()`: a stream's chunks. */
-  addUpstream(milliseconds: number): void {
-    this.upstreamMs += milliseconds;
   }
 
   /** Time since the call started, ms. */

@@ -65,7 +65,7 @@ function rowOf(record: RequestRecord): unknown[] {
     record.durationMs,
     record.attempts,
     record.errorCode,
-    record.upstreamRequestId ?? null,
+    record.upstreamRequestId,
     record.createdAtMs,
   ];
 }
