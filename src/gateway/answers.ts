@@ -23,10 +23,17 @@ export const WARNINGS_HEADER = "x-clawfleet-warnings";
 /** Header carrying the time spent inside Clawfleet, excluding the upstream, in ms. */
 export const OVERHEAD_HEADER = "x-clawfleet-overhead-ms";
 /**
- * Header carrying the provider's own `x-request-id` on a passed-through answer (OpenAI and compatible servers
- * send one; OpenAI's support asks for it), whose name is taken by Clawfleet's request id.
+ * Header carrying the provider's own id for the call that answered (OpenAI's `x-request-id`, Anthropic's
+ * `request-id`, Bedrock's `x-amzn-RequestId`: the id a provider's support asks for), on every answer a provider gave,
+ * passed through or translated, success or error; absent when the provider sent none (Ollama). A separate name
+ * because `x-request-id` is Clawfleet's own id for the call.
  */
 export const UPSTREAM_REQUEST_ID_HEADER = "x-clawfleet-upstream-request-id";
+
+/** `[UPSTREAM_REQUEST_ID_HEADER, id]` when the provider sent an id for the call, else nothing; for a flat head list. */
+export function upstreamRequestIdHead(outcome: Pick<CallOutcome, "upstreamRequestId">): string[] {
+  return outcome.upstreamRequestId === null ? [] : [UPSTREAM_REQUEST_ID_HEADER, outcome.upstreamRequestId];
+}
 
 /** `parameter: message; …`, restricted to visible ASCII so it is a valid header value. */
 export function warningsHeaderValue(warnings: readonly TranslationWarning[]): string {
@@ -41,7 +48,7 @@ export function warningsHeaderValue(warnings: readonly TranslationWarning[]): st
  * Names Clawfleet (or Node) writes itself on an answer it sends after `reply.hijack()`: an upstream header with one
  * of these names is left out, so each appears once and Clawfleet's value is the one sent.
  */
-const OWN_HEAD_NAMES: ReadonlySet<string> = new Set(["x-request-id", "content-length", "transfer-encoding", "connection", "keep-alive", "date", "cache-control", "x-accel-buffering", OVERHEAD_HEADER, WARNINGS_HEADER, CACHE_HEADER]);
+const OWN_HEAD_NAMES: ReadonlySet<string> = new Set(["x-request-id", "content-length", "transfer-encoding", "connection", "keep-alive", "date", "cache-control", "x-accel-buffering", OVERHEAD_HEADER, WARNINGS_HEADER, CACHE_HEADER, UPSTREAM_REQUEST_ID_HEADER]);
 
 /** True when `list` holds a header named `name`. */
 function namesHeader(list: ReadonlyArray<readonly [string, string]>, name: string): boolean {
@@ -59,7 +66,7 @@ const EVENT_STREAM_HEAD: readonly string[] = ["cache-control", "no-cache", "x-ac
  * bookkeeping of `setHeader`): the security headers (`onSend` hooks do not run for a hijacked answer), the request
  * id, those already set on the Fastify reply (rate limits, cache), for a passed-through answer the upstream's
  * headers (`upstream`) minus the provider account's rate-limit state and identity (upstream-headers.ts) and minus
- * any name Clawfleet sets itself (Clawfleet's own win; the provider's `x-request-id` is sent on as
+ * any name Clawfleet sets itself (Clawfleet's own win; the provider's id for the call comes in `own` as
  * `x-clawfleet-upstream-request-id`), then `own` (the caller's: length, content type, overhead…).
  */
 export function startHijackedAnswer(
@@ -81,7 +88,6 @@ export function startHijackedAnswer(
   }
   if (upstream) {
     for (const name of Object.keys(upstream)) {
-      if (name === "x-request-id") head.push(UPSTREAM_REQUEST_ID_HEADER, upstream[name] as string);
       if (OWN_HEAD_NAMES.has(name) || isProviderAccountHeader(name) || headers[name] !== undefined || namesHeader(securityHeaders, name)) continue;
       head.push(name, upstream[name] as string);
     }
@@ -117,7 +123,7 @@ export function sendWholeAnswer(
     outcome.usage = tap.result();
   }
   storeInCache({ status: answer.status, contentType: answer.headers["content-type"] ?? "application/json", body: bytes });
-  startHijackedAnswer(reply, answer.status, securityHeaders, answer.headers, ["content-length", String(bytes.length), OVERHEAD_HEADER, timer.overheadMs().toFixed(3)]);
+  startHijackedAnswer(reply, answer.status, securityHeaders, answer.headers, ["content-length", String(bytes.length), OVERHEAD_HEADER, timer.overheadMs().toFixed(3), ...upstreamRequestIdHead(outcome)]);
   reply.raw.end(bytes);
 }
 
@@ -134,7 +140,7 @@ export async function sendStreamedAnswer(
   outcome.status = answer.status;
   const tap = new UsageTap(api);
   const iterator = body[Symbol.asyncIterator]();
-  startHijackedAnswer(reply, answer.status, securityHeaders, answer.headers, [...EVENT_STREAM_HEAD, OVERHEAD_HEADER, timer.overheadMs().toFixed(3)]);
+  startHijackedAnswer(reply, answer.status, securityHeaders, answer.headers, [...EVENT_STREAM_HEAD, OVERHEAD_HEADER, timer.overheadMs().toFixed(3), ...upstreamRequestIdHead(outcome)]);
   try {
     for (;;) {
       const next = await timer.upstream(() => iterator.next());
@@ -178,7 +184,7 @@ export async function sendEvents(
   outcome: CallOutcome,
   securityHeaders: ReadonlyArray<readonly [string, string]>,
 ): Promise<void> {
-  const own = ["content-type", "text/event-stream; charset=utf-8", ...EVENT_STREAM_HEAD, OVERHEAD_HEADER, timer.overheadMs().toFixed(3)];
+  const own = ["content-type", "text/event-stream; charset=utf-8", ...EVENT_STREAM_HEAD, OVERHEAD_HEADER, timer.overheadMs().toFixed(3), ...upstreamRequestIdHead(outcome)];
   if (warnings.length > 0) own.push(WARNINGS_HEADER, warningsHeaderValue(warnings));
   startHijackedAnswer(reply, 200, securityHeaders, undefined, own);
   outcome.status = 200;

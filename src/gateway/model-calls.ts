@@ -19,7 +19,7 @@ import { ClawfleetError, isClawfleetError } from "../contracts/errors.js";
 import type { ProviderAdapter } from "../contracts/provider.js";
 import { CallAbortController } from "../http/call-abort.js";
 import type { GatewayMetrics } from "../observability/metrics.js";
-import { CACHE_HEADER, OVERHEAD_HEADER, sendEvents, sendStreamedAnswer, sendWholeAnswer, warningsHeaderValue, WARNINGS_HEADER } from "./answers.js";
+import { CACHE_HEADER, OVERHEAD_HEADER, UPSTREAM_REQUEST_ID_HEADER, sendEvents, sendStreamedAnswer, sendWholeAnswer, warningsHeaderValue, WARNINGS_HEADER } from "./answers.js";
 import { CallTimer, type CallOutcome } from "./call-outcome.js";
 import { authenticateModelCaller, type CallerDependencies, type ModelCaller } from "./caller.js";
 import { UsageTap } from "./passthrough-usage.js";
@@ -187,6 +187,7 @@ export function createModelCallHandler(codec: ClientApiCodec, dependencies: Mode
         outcome.usage = result.result.response.usage;
         outcome.status = 200;
         if (warnings.length > 0) reply.header(WARNINGS_HEADER, warningsHeaderValue(warnings));
+        if (outcome.upstreamRequestId !== null) reply.header(UPSTREAM_REQUEST_ID_HEADER, outcome.upstreamRequestId);
         const encoded = Buffer.from(JSON.stringify(codec.encodeResponse(result.result.response, requestedModel)));
         if (guard.grantedCalls === 0) storeInCache({ status: 200, contentType: "application/json; charset=utf-8", body: encoded });
         reply.header(OVERHEAD_HEADER, timer.overheadMs().toFixed(3));
@@ -207,7 +208,10 @@ export function createModelCallHandler(codec: ClientApiCodec, dependencies: Mode
       const details = clawfleetError.details as { attempts?: unknown[]; upstreamRequestId?: unknown } | undefined;
       if (Array.isArray(details?.attempts)) outcome.attempts = details.attempts.length;
       if (outcome.upstreamRequestId === null && typeof details?.upstreamRequestId === "string") outcome.upstreamRequestId = details.upstreamRequestId;
-      if (!reply.sent && !reply.raw.headersSent) reply.header(OVERHEAD_HEADER, timer.overheadMs().toFixed(3));
+      if (!reply.sent && !reply.raw.headersSent) {
+        reply.header(OVERHEAD_HEADER, timer.overheadMs().toFixed(3));
+        if (outcome.upstreamRequestId !== null) reply.header(UPSTREAM_REQUEST_ID_HEADER, outcome.upstreamRequestId);
+      }
       if (reply.raw.headersSent) {
         request.log.warn({ err: error }, "model call failed after the answer started");
         reply.raw.destroy();

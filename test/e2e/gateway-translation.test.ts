@@ -179,22 +179,33 @@ describe("translation between every client API and every provider", { timeout: 1
     assert.equal(openaiUpstream.requests.length - openaiBefore, 1, "no fallback after a caller's 4xx");
   });
 
-  test("every request record keeps the provider's own request id: translated, passed through, streamed, failed; none from Ollama", async () => {
+  test("every request record and answer keeps the provider's own request id: translated, passed through, streamed, failed; none from Ollama", async () => {
     const ANTHROPIC_ID = /^req_[0-9a-f]{24}$/; // the fake's `request-id` header, as Anthropic's
     const OPENAI_ID = /^req_[0-9a-f]{32}$/; // the fake's `x-request-id` header, as OpenAI's
     const BEDROCK_ID = /^fake-[0-9a-f]+-[0-9a-f]+$/; // the fake's `x-amzn-requestid` header
     const run = `upstream-id-${Date.now()}`;
     const as = (name: string) => ({ headers: { "x-request-id": `${run}-${name}` } });
-    await openai().chat.completions.create({ model: "claude", messages: [{ role: "user", content: "hi" }] }, as("anthropic-json"));
-    for await (const chunk of await openai().chat.completions.create({ model: "claude", messages: [{ role: "user", content: "hi" }], stream: true }, as("anthropic-stream"))) void chunk;
-    await anthropic().messages.create({ model: "claude", max_tokens: 50, messages: [{ role: "user", content: "hi" }] }, as("anthropic-passthrough"));
+    // The answer's x-clawfleet-upstream-request-id, per call (null when absent).
+    const answered = new Map<string, string | null>();
+    const note = (name: string, headers: Headers) => answered.set(name, headers.get("x-clawfleet-upstream-request-id"));
+    note("anthropic-json", (await openai().chat.completions.create({ model: "claude", messages: [{ role: "user", content: "hi" }] }, as("anthropic-json")).withResponse()).response.headers);
+    const streamed = await openai().chat.completions.create({ model: "claude", messages: [{ role: "user", content: "hi" }], stream: true }, as("anthropic-stream")).withResponse();
+    note("anthropic-stream", streamed.response.headers);
+    for await (const chunk of streamed.data) void chunk;
+    note("anthropic-passthrough", (await anthropic().messages.create({ model: "claude", max_tokens: 50, messages: [{ role: "user", content: "hi" }] }, as("anthropic-passthrough")).withResponse()).response.headers);
     bedrockUpstream.enqueue({ kind: "fixture", name: "text" }, { kind: "fixture", name: "text" });
-    await anthropic().messages.create({ model: "nova", max_tokens: 50, messages: [{ role: "user", content: "hi" }] }, as("bedrock-json"));
-    await anthropic().messages.stream({ model: "nova", max_tokens: 50, messages: [{ role: "user", content: "hi" }] }, as("bedrock-stream")).finalMessage();
-    await openai().chat.completions.create({ model: "gpt", messages: [{ role: "user", content: "hi" }] }, as("openai-passthrough"));
-    await openai().responses.create({ model: "llama", input: "hi" }, as("ollama"));
+    note("bedrock-json", (await anthropic().messages.create({ model: "nova", max_tokens: 50, messages: [{ role: "user", content: "hi" }] }, as("bedrock-json")).withResponse()).response.headers);
+    const bedrockStream = anthropic().messages.stream({ model: "nova", max_tokens: 50, messages: [{ role: "user", content: "hi" }] }, as("bedrock-stream"));
+    note("bedrock-stream", (await bedrockStream.withResponse()).response.headers);
+    await bedrockStream.finalMessage();
+    note("openai-passthrough", (await openai().chat.completions.create({ model: "gpt", messages: [{ role: "user", content: "hi" }] }, as("openai-passthrough")).withResponse()).response.headers);
+    note("ollama", (await openai().responses.create({ model: "llama", input: "hi" }, as("ollama")).withResponse()).response.headers);
     anthropicUpstream.enqueue({ kind: "error", status: 400 });
-    await assert.rejects(openai().chat.completions.create({ model: "claude", messages: [{ role: "user", content: "hi" }] }, as("anthropic-400")), (error: unknown) => error instanceof OpenAI.APIError && error.status === 400);
+    await assert.rejects(openai().chat.completions.create({ model: "claude", messages: [{ role: "user", content: "hi" }] }, as("anthropic-400")), (error: unknown) => {
+      if (!(error instanceof OpenAI.APIError) || error.status !== 400) return false;
+      note("anthropic-400", error.headers as Headers);
+      return true;
+    });
 
     const expected: Record<string, RegExp | null> = {
       "anthropic-json": ANTHROPIC_ID,
@@ -218,6 +229,7 @@ describe("translation between every client API and every provider", { timeout: 1
       assert.ok(record, `${name} was recorded`);
       if (pattern === null) assert.equal(record.upstreamRequestId, null, `${name}: Ollama sends no request id`);
       else assert.match(record.upstreamRequestId ?? "", pattern, `${name}: the provider's request id`);
+      assert.equal(answered.get(name), record.upstreamRequestId, `${name}: the answer's x-clawfleet-upstream-request-id is the recorded id`);
     }
     const failed = records.find((record) => record.requestId === `${run}-anthropic-400`);
     assert.equal(failed?.errorCode, "CF_UPSTREAM_ERROR", "the failed call's id comes from the provider's error answer");
