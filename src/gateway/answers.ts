@@ -30,11 +30,6 @@ export const OVERHEAD_HEADER = "x-clawfleet-overhead-ms";
  */
 export const UPSTREAM_REQUEST_ID_HEADER = "x-clawfleet-upstream-request-id";
 
-/** `[UPSTREAM_REQUEST_ID_HEADER, id]` when the provider sent an id for the call, else nothing; for a flat head list. */
-export function upstreamRequestIdHead(outcome: Pick<CallOutcome, "upstreamRequestId">): string[] {
-  return outcome.upstreamRequestId === null ? [] : [UPSTREAM_REQUEST_ID_HEADER, outcome.upstreamRequestId];
-}
-
 /** `parameter: message; …`, restricted to visible ASCII so it is a valid header value. */
 export function warningsHeaderValue(warnings: readonly TranslationWarning[]): string {
   return warnings
@@ -66,8 +61,8 @@ const EVENT_STREAM_HEAD: readonly string[] = ["cache-control", "no-cache", "x-ac
  * bookkeeping of `setHeader`): the security headers (`onSend` hooks do not run for a hijacked answer), the request
  * id, those already set on the Fastify reply (rate limits, cache), for a passed-through answer the upstream's
  * headers (`upstream`) minus the provider account's rate-limit state and identity (upstream-headers.ts) and minus
- * any name Clawfleet sets itself (Clawfleet's own win; the provider's id for the call comes in `own` as
- * `x-clawfleet-upstream-request-id`), then `own` (the caller's: length, content type, overhead…).
+ * any name Clawfleet sets itself (Clawfleet's own win; the provider's id for the call is among the reply's headers,
+ * as `x-clawfleet-upstream-request-id`), then `own` (the caller's: length, content type, overhead…).
  */
 export function startHijackedAnswer(
   reply: FastifyReply,
@@ -123,7 +118,7 @@ export function sendWholeAnswer(
     outcome.usage = tap.result();
   }
   storeInCache({ status: answer.status, contentType: answer.headers["content-type"] ?? "application/json", body: bytes });
-  startHijackedAnswer(reply, answer.status, securityHeaders, answer.headers, ["content-length", String(bytes.length), OVERHEAD_HEADER, timer.overheadMs().toFixed(3), ...upstreamRequestIdHead(outcome)]);
+  startHijackedAnswer(reply, answer.status, securityHeaders, answer.headers, ["content-length", String(bytes.length), OVERHEAD_HEADER, timer.overheadMs().toFixed(3)]);
   reply.raw.end(bytes);
 }
 
@@ -140,7 +135,7 @@ export async function sendStreamedAnswer(
   outcome.status = answer.status;
   const tap = new UsageTap(api);
   const iterator = body[Symbol.asyncIterator]();
-  startHijackedAnswer(reply, answer.status, securityHeaders, answer.headers, [...EVENT_STREAM_HEAD, OVERHEAD_HEADER, timer.overheadMs().toFixed(3), ...upstreamRequestIdHead(outcome)]);
+  startHijackedAnswer(reply, answer.status, securityHeaders, answer.headers, [...EVENT_STREAM_HEAD, OVERHEAD_HEADER, timer.overheadMs().toFixed(3)]);
   try {
     for (;;) {
       const next = await timer.upstream(() => iterator.next());
@@ -184,7 +179,7 @@ export async function sendEvents(
   outcome: CallOutcome,
   securityHeaders: ReadonlyArray<readonly [string, string]>,
 ): Promise<void> {
-  const own = ["content-type", "text/event-stream; charset=utf-8", ...EVENT_STREAM_HEAD, OVERHEAD_HEADER, timer.overheadMs().toFixed(3), ...upstreamRequestIdHead(outcome)];
+  const own = ["content-type", "text/event-stream; charset=utf-8", ...EVENT_STREAM_HEAD, OVERHEAD_HEADER, timer.overheadMs().toFixed(3)];
   if (warnings.length > 0) own.push(WARNINGS_HEADER, warningsHeaderValue(warnings));
   startHijackedAnswer(reply, 200, securityHeaders, undefined, own);
   outcome.status = 200;

@@ -16,7 +16,7 @@ import { chatStreamIncludesUsage } from "../apis/index.js";
 import type { ClientApi } from "../contracts/chat.js";
 import type { ClientApiCodec } from "../contracts/client-api.js";
 import { ClawfleetError, isClawfleetError } from "../contracts/errors.js";
-import type { ProviderAdapter } from "../contracts/provider.js";
+import type { ProviderAdapter, UpstreamCallResult } from "../contracts/provider.js";
 import { CallAbortController } from "../http/call-abort.js";
 import type { GatewayMetrics } from "../observability/metrics.js";
 import { CACHE_HEADER, OVERHEAD_HEADER, UPSTREAM_REQUEST_ID_HEADER, sendEvents, sendStreamedAnswer, sendWholeAnswer, warningsHeaderValue, WARNINGS_HEADER } from "./answers.js";
@@ -160,9 +160,8 @@ export function createModelCallHandler(codec: ClientApiCodec, dependencies: Mode
             executeOptions,
           ),
         );
-        noteAttempts(outcome, result.attempts, result.target);
+        noteAnsweredCall(reply, outcome, result);
         const answer = result.result;
-        outcome.upstreamRequestId = answer.upstreamRequestId ?? null;
         const readUsage = (document: unknown) => {
           const tap = new UsageTap(api);
           tap.feedDocument(document);
@@ -179,15 +178,13 @@ export function createModelCallHandler(codec: ClientApiCodec, dependencies: Mode
       const guard = createToolGuard(dependencies, { tenantId: caller.tenant.id, actor, requestId: request.id, profile, sessionHeader: request.headers["x-openclaw-session-key"], request: canonical });
       if (!stream) {
         const result = await timer.upstream(() => dependencies.router.execute(plan, generateAttempt(dependencies.providers, canonical), executeOptions));
-        noteAttempts(outcome, result.attempts, result.target);
-        outcome.upstreamRequestId = result.result.upstreamRequestId ?? null;
+        noteAnsweredCall(reply, outcome, result);
         // Tool policy on the answer: refused calls become an assistant message saying why (guard.ts).
         result.result.response = await guardResponse(result.result.response, guard);
         const warnings = [...decoded.warnings, ...result.result.warnings];
         outcome.usage = result.result.response.usage;
         outcome.status = 200;
         if (warnings.length > 0) reply.header(WARNINGS_HEADER, warningsHeaderValue(warnings));
-        if (outcome.upstreamRequestId !== null) reply.header(UPSTREAM_REQUEST_ID_HEADER, outcome.upstreamRequestId);
         const encoded = Buffer.from(JSON.stringify(codec.encodeResponse(result.result.response, requestedModel)));
         if (guard.grantedCalls === 0) storeInCache({ status: 200, contentType: "application/json; charset=utf-8", body: encoded });
         reply.header(OVERHEAD_HEADER, timer.overheadMs().toFixed(3));
@@ -195,8 +192,7 @@ export function createModelCallHandler(codec: ClientApiCodec, dependencies: Mode
       }
 
       const result = await timer.upstream(() => dependencies.router.execute(plan, streamAttempt(dependencies.providers, canonical), executeOptions));
-      noteAttempts(outcome, result.attempts, result.target);
-      outcome.upstreamRequestId = result.result.upstreamRequestId ?? null;
+      noteAnsweredCall(reply, outcome, result);
       const warnings = [...decoded.warnings, ...result.result.warnings];
       const includeUsage = api === "openai-chat" ? chatStreamIncludesUsage(body) : true;
       await sendEvents(reply, guardStream(result.result.events, guard), codec.createStreamEncoder(requestedModel, { includeUsage }), warnings, timer, outcome, dependencies.securityHeaders);
@@ -207,11 +203,12 @@ export function createModelCallHandler(codec: ClientApiCodec, dependencies: Mode
       outcome.errorCode = clawfleetError.code;
       const details = clawfleetError.details as { attempts?: unknown[]; upstreamRequestId?: unknown } | undefined;
       if (Array.isArray(details?.attempts)) outcome.attempts = details.attempts.length;
-      if (outcome.upstreamRequestId === null && typeof details?.upstreamRequestId === "string") outcome.upstreamRequestId = details.upstreamRequestId;
-      if (!reply.sent && !reply.raw.headersSent) {
-        reply.header(OVERHEAD_HEADER, timer.overheadMs().toFixed(3));
-        if (outcome.upstreamRequestId !== null) reply.header(UPSTREAM_REQUEST_ID_HEADER, outcome.upstreamRequestId);
+      if (outcome.upstreamRequestId === null && typeof details?.upstreamRequestId === "string") {
+        // The id from the provider's error answer: on the record, and on this answer when it is still to be sent.
+        outcome.upstreamRequestId = details.upstreamRequestId;
+        reply.header(UPSTREAM_REQUEST_ID_HEADER, outcome.upstreamRequestId);
       }
+      if (!reply.sent && !reply.raw.headersSent) reply.header(OVERHEAD_HEADER, timer.overheadMs().toFixed(3));
       if (reply.raw.headersSent) {
         request.log.warn({ err: error }, "model call failed after the answer started");
         reply.raw.destroy();
@@ -238,10 +235,17 @@ export function createModelCallHandler(codec: ClientApiCodec, dependencies: Mode
   };
 }
 
-function noteAttempts(outcome: CallOutcome, attempts: readonly AttemptRecord[], target: PlannedTarget): void {
-  outcome.attempts = attempts.length;
-  outcome.provider = target.provider;
-  outcome.model = target.model;
+/**
+ * Notes the call that answered on the outcome (attempts, provider, model, the provider's id for the call) and puts
+ * that id on the reply as `x-clawfleet-upstream-request-id`: Fastify sends it with a translated JSON answer, and
+ * `startHijackedAnswer` copies the reply's headers into every answer Clawfleet writes itself.
+ */
+function noteAnsweredCall(reply: FastifyReply, outcome: CallOutcome, execution: { attempts: readonly AttemptRecord[]; target: PlannedTarget; result: UpstreamCallResult }): void {
+  outcome.attempts = execution.attempts.length;
+  outcome.provider = execution.target.provider;
+  outcome.model = execution.target.model;
+  outcome.upstreamRequestId = execution.result.upstreamRequestId ?? null;
+  if (outcome.upstreamRequestId !== null) reply.header(UPSTREAM_REQUEST_ID_HEADER, outcome.upstreamRequestId);
 }
 
 /** Records the call (metrics, request record, log line); returns its cost in USD micros. */
