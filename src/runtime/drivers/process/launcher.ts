@@ -105,7 +105,7 @@ class LocalLaunchedRuntime implements LaunchedRuntime {
   private launcher: number | null = null;
 
   constructor(
-    private readonly child: ChildProcess,
+    child: ChildProcess,
     private readonly sandboxed: boolean,
   ) {
     this.pid = child.pid as number;
