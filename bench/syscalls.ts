@@ -6,19 +6,20 @@
  * slows the server, so its latencies mean nothing here, but how many calls a request costs does not change.
  *
  * Environment: BENCH_BUILDS ("name=/path,…", each a checkout with `dist/` built; default: this checkout as `this`),
- * BENCH_MODES ("json,stream"), BENCH_RATE, BENCH_SECONDS, BENCH_WARMUP_SECONDS. Needs `strace` (Debian: strace) and
+ * BENCH_FLOOR=1 (also the floor proxy, bench/floor-proxy.mjs: what a request costs a Node.js process that only proxies), BENCH_MODES ("json,stream"), BENCH_RATE, BENCH_SECONDS, BENCH_WARMUP_SECONDS. Needs `strace` (Debian: strace) and
  * permission to trace another process (root, or kernel.yama.ptrace_scope 0). Bounded: fixed rate and durations.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { load, placementLine, ROOT, startClawfleet, startUpstream, stopAll } from "./harness.js";
+import { load, placementLine, ROOT, startClawfleet, startFloorProxy, startUpstream, stopAll, type Target } from "./harness.js";
 
 const RATE = Number(process.env.BENCH_RATE ?? 200);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 4);
 const MODES = (process.env.BENCH_MODES ?? "json,stream").split(",").map((mode) => mode.trim());
+const FLOOR = process.env.BENCH_FLOOR === "1";
 const BUILDS = (process.env.BENCH_BUILDS ?? `this=${ROOT}`).split(",").map((entry) => {
   const [name, buildRoot] = entry.split("=");
   if (!name || !buildRoot) throw new Error(`BENCH_BUILDS: expected name=/path, got "${entry}"`);
@@ -44,9 +45,15 @@ const rows: string[] = [];
 try {
   const upstream = await startUpstream(children);
   let port = 18_700;
+  const targets: Array<{ name: string; target: Target }> = [];
+  if (FLOOR) targets.push({ name: "floor", target: await startFloorProxy(children, upstream.url) });
   for (const build of BUILDS) {
     const target = await startClawfleet(children, { name: build.name, buildRoot: build.buildRoot, port: port++, upstreamUrl: upstream.url, probe: false });
     dataDirs.push(target.dataDir);
+    targets.push({ name: build.name, target });
+  }
+  for (const { name, target } of targets) {
+    const build = { name };
     for (const mode of MODES) {
       const stream = mode === "stream";
       process.stderr.write(`${build.name} ${mode}: warm-up ${WARMUP_SECONDS} s, then strace for ${SECONDS} s at ${RATE} req/s …\n`);

@@ -18,9 +18,16 @@ export interface GatewayMetrics {
   costUsd: Counter<"provider">;
 }
 
+/**
+ * How often the event-loop delay (`clawfleet_process_nodejs_eventloop_lag_*`) is sampled, in ms. prom-client's default,
+ * 10 ms, wakes the event loop 100 times a second even when no request is in flight, and each wake-up is one more
+ * time the main thread waits for a CPU beside the requests it serves.
+ */
+const EVENT_LOOP_MONITORING_PRECISION_MS = 100;
+
 export function createGatewayMetrics(): GatewayMetrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: "clawfleet_process_" });
+  collectDefaultMetrics({ register: registry, prefix: "clawfleet_process_", eventLoopMonitoringPrecision: EVENT_LOOP_MONITORING_PRECISION_MS });
   return {
     registry,
     overhead: new Histogram({
