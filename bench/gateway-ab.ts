@@ -3,8 +3,8 @@
  * comparisons on a noisy machine: one fake upstream, the direct baseline and one `clawfleet serve` per build.
  *
  * Default method, interleaved (as `npm run bench:gateway`): one load generator (`bench/interleave.mjs`) gives
- * the targets turns of BENCH_SLOT_MS (5000) at BENCH_RATE (500) requests/s, open loop, the order rotating every
- * cycle, the first BENCH_SETTLE_MS (1000) of each turn not counted; BENCH_WARMUP_CYCLES (4) are not counted, then
+ * the targets turns of BENCH_SLOT_MS (5000) at BENCH_RATE (500) requests/s, open loop, in a different order every
+ * cycle (a balanced Latin square), the first BENCH_SETTLE_MS (1000) of each turn not counted; BENCH_WARMUP_CYCLES (4) are not counted, then
  * BENCH_CYCLES (8) are, and percentiles are pooled over all of a target's requests. Each extra target lengthens
  * the others' idle time; past a server's keep-alive timeout (Clawfleet: 5 s) every turn starts with new
  * connections (inside the settle time). Per target: p50, p99 (and of the even / odd cycles), p99.9, added (minus direct),

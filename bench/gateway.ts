@@ -15,7 +15,8 @@
  *
  * Latency (per mode): ONE load generator (`bench/interleave.mjs`, its own process) gives the targets turns of
  * BENCH_SLOT_MS (default 5000) at a fixed BENCH_RATE (default 500) requests/s, open loop (latency from the
- * scheduled start, so queueing cannot hide), the order rotating every cycle, so every target is measured over the
+ * scheduled start, so queueing cannot hide), in a different order every cycle (a balanced Latin square: every target
+ * follows every other about equally often), so every target is measured over the
  * same stretch of time and a slow spell of this shared VM lands on all of them alike; a target that cannot keep up
  * (Portkey, on a slow host) holds the next turn back until its backlog is answered, so its overload is not charged
  * to whoever comes next (the line says how long). The first BENCH_SETTLE_MS (default 1000) of each turn are sent

@@ -182,7 +182,7 @@ export interface InterleavedResult {
 
 /**
  * Runs `bench/interleave.mjs` (one generator process; the targets take turns in `slotMs` slots at `rate`
- * requests/s, the order rotating every cycle; `warmupCycles` and the first `settleMs` of each slot not counted)
+ * requests/s, in a different order every cycle (a balanced Latin square); `warmupCycles` and the first `settleMs` of each slot not counted)
  * and returns each target's pooled figures.
  */
 export async function interleave(

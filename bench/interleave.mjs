@@ -1,5 +1,6 @@
 // Interleaved load generator for the gateway benchmarks: ONE process, one keep-alive pool per target, and the
-// targets take turns in slots (bench:gateway: 5 s) at the same open-loop rate, the order rotating every cycle. Every
+// targets take turns in slots (bench:gateway: 5 s) at the same open-loop rate, in a different order every cycle
+// (a balanced Latin square: every target follows every other about equally often; see `balancedOrders`). Every
 // target is thus measured across the same stretch of wall-clock time, so a slow spell of the machine (this VM
 // descheduling a vCPU, another tenant's job) lands on all of them alike instead of on whichever ran then; the
 // percentiles are pooled over all of a target's slots (p99 of 16,000 requests is the 160th slowest, not the
@@ -65,10 +66,28 @@ const perSlot = Math.round((options.slotMs / 1000) * options.rate);
 const startedMs = performance.now();
 const inFlight = new Set();
 const totalCycles = options.warmupCycles + options.cycles;
-// The slot plan: cycle c runs the targets rotated by c, so no target always follows the same other.
+/**
+ * The orders of a balanced Latin square (Williams design, E. J. Williams, "Experimental designs balanced for the
+ * estimation of residual effects of treatments", Australian Journal of Scientific Research A 2 (1949) 149-168) for `n`
+ * targets: `n` orders (`2n` when `n` is odd: each order and its reverse) in which every target takes every position
+ * once and directly follows every other target once (twice for odd `n`). A plain rotation would not do: it keeps
+ * the same neighbours in every cycle, so whatever an overloaded target leaves behind (its backlog's aftermath,
+ * its garbage collection) would always land on the one target that follows it.
+ */
+function balancedOrders(n) {
+  const first = Array.from({ length: n }, (_, position) => (position === 0 ? 0 : position % 2 === 1 ? (position + 1) / 2 : n - position / 2));
+  const orders = Array.from({ length: n }, (_, shift) => first.map((index) => (index + shift) % n));
+  return n % 2 === 1 ? [...orders, ...orders.map((order) => [...order].reverse())] : orders;
+}
+
+// The slot plan: cycle c runs the targets in order c of the balanced square (cycling through its orders), so no
+// target always follows the same other. Within the orders the neighbours are exactly balanced; the turns where one
+// cycle ends and the next begins add a few pairs more (bench:gateway, 5 targets, 8 cycles: every target follows
+// every other one to three times).
+const orders = balancedOrders(state.length);
 const slots = [];
 for (let cycle = 0; cycle < totalCycles; cycle += 1) {
-  for (let index = 0; index < state.length; index += 1) slots.push({ cycle, target: state[(index + cycle) % state.length] });
+  for (const index of orders[cycle % orders.length]) slots.push({ cycle, target: state[index] });
 }
 // A target that cannot keep up builds a backlog; were the next turn to start on time, that backlog would still be
 // burning CPU during another target's turn and charge it the overloaded target's cost. So a turn starts at the
