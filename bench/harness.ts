@@ -422,3 +422,19 @@ export const median = (values: number[]): number => {
   const middle = Math.floor(sorted.length / 2);
   return sorted.length === 0 ? Number.NaN : sorted.length % 2 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 };
+
+/**
+ * Runs `work` (a load) while `strace` with `straceArgs` is attached to process `pid`: attaches, waits 1 s for it to
+ * settle, runs the load, then detaches with SIGINT (strace then writes what `-o` asked for) and waits for it to end.
+ */
+export async function underStrace<T>(pid: number, straceArgs: readonly string[], work: () => Promise<T>): Promise<T> {
+  const strace = spawn("strace", [...straceArgs, "-p", String(pid)], { stdio: "ignore" });
+  const exited = new Promise<void>((resolve) => strace.on("close", () => resolve()));
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  try {
+    return await work();
+  } finally {
+    strace.kill("SIGINT");
+    await exited;
+  }
+}

@@ -7,11 +7,11 @@
  * the thread waits for a CPU. Counts, not times (strace slows the server). BENCH_MODES ("json,stream").
  * Needs `strace` (Debian: strace) and permission to trace another process. Bounded: fixed rate and durations.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { load, placementLine, ROOT, startClawfleet, startFloorProxy, startUpstream, stopAll, type Target } from "./harness.js";
+import { load, placementLine, ROOT, startClawfleet, startFloorProxy, startUpstream, stopAll, underStrace, type Target } from "./harness.js";
 
 const children: ChildProcess[] = [];
 const dataDirs: string[] = [];
@@ -28,12 +28,7 @@ try {
   for (const { name, target } of targets) for (const MODE of MODES) {
     await load(target, MODE === "stream", { rate: 200, concurrency: 16, seconds: 4 });
     const file = path.join(outDir, `${name}-${MODE}.txt`);
-    const strace = spawn("strace", ["-e", "trace=epoll_pwait", "-o", file, "-p", String(target.pid)], { stdio: "ignore" });
-    const exited = new Promise<void>((resolve) => strace.on("close", () => resolve()));
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
-    const result = await load(target, MODE === "stream", { rate: 200, concurrency: 16, seconds: 5 });
-    strace.kill("SIGINT");
-    await exited;
+    const result = await underStrace(target.pid, ["-e", "trace=epoll_pwait", "-o", file], () => load(target, MODE === "stream", { rate: 200, concurrency: 16, seconds: 5 }));
     const lines = readFileSync(file, "utf8").split("\n").filter((line) => line.includes("epoll_pwait("));
     const byTimeout = new Map<string, { calls: number; events: number; zero: number }>();
     for (const line of lines) {

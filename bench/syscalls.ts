@@ -9,11 +9,11 @@
  * BENCH_FLOOR=1 (also the floor proxy, bench/floor-proxy.mjs: what a request costs a Node.js process that only proxies), BENCH_MODES ("json,stream"), BENCH_RATE, BENCH_SECONDS, BENCH_WARMUP_SECONDS. Needs `strace` (Debian: strace) and
  * permission to trace another process (root, or kernel.yama.ptrace_scope 0). Bounded: fixed rate and durations.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { load, placementLine, ROOT, startClawfleet, startFloorProxy, startUpstream, stopAll, type Target } from "./harness.js";
+import { load, placementLine, ROOT, startClawfleet, startFloorProxy, startUpstream, stopAll, underStrace, type Target } from "./harness.js";
 
 const RATE = Number(process.env.BENCH_RATE ?? 200);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -53,26 +53,20 @@ try {
     targets.push({ name: build.name, target });
   }
   for (const { name, target } of targets) {
-    const build = { name };
     for (const mode of MODES) {
       const stream = mode === "stream";
-      process.stderr.write(`${build.name} ${mode}: warm-up ${WARMUP_SECONDS} s, then strace for ${SECONDS} s at ${RATE} req/s …\n`);
+      process.stderr.write(`${name} ${mode}: warm-up ${WARMUP_SECONDS} s, then strace for ${SECONDS} s at ${RATE} req/s …\n`);
       await load(target, stream, { rate: RATE, concurrency: 16, seconds: WARMUP_SECONDS });
-      const summaryFile = path.join(outDir, `${build.name}-${mode}.txt`);
-      const strace = spawn("strace", ["-f", "-c", "-o", summaryFile, "-p", String(target.pid)], { stdio: "ignore" });
-      const exited = new Promise<void>((resolve) => strace.on("close", () => resolve()));
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
-      const result = await load(target, stream, { rate: RATE, concurrency: 16, seconds: SECONDS });
-      // strace detaches on SIGINT, writes its table, then ends by the same signal.
-      strace.kill("SIGINT");
-      await exited;
+      const summaryFile = path.join(outDir, `${name}-${mode}.txt`);
+      // strace detaches on SIGINT and writes its table.
+      const result = await underStrace(target.pid, ["-f", "-c", "-o", summaryFile], () => load(target, stream, { rate: RATE, concurrency: 16, seconds: SECONDS }));
       const summary = parseStraceSummary(readFileSync(summaryFile, "utf8"));
       if (summary.size === 0) throw new Error(`strace wrote no table to ${summaryFile}`);
       const perRequest = [...summary]
         .map(([name, count]) => [name, count / result.count] as const)
         .filter(([, rate]) => rate >= 0.05)
         .sort((left, right) => right[1] - left[1]);
-      rows.push(`${mode.padEnd(7)} ${build.name.padEnd(10)} ${result.count} requests  ${perRequest.map(([name, rate]) => `${name} ${rate.toFixed(2)}`).join("  ")}`);
+      rows.push(`${mode.padEnd(7)} ${name.padEnd(10)} ${result.count} requests  ${perRequest.map(([name, rate]) => `${name} ${rate.toFixed(2)}`).join("  ")}`);
     }
   }
   process.stdout.write(`${placementLine()}\nsyscalls per request (strace -f -c of the server, ${RATE} req/s for ${SECONDS} s):\n${rows.join("\n")}\n`);
